@@ -1,0 +1,573 @@
+//! Detection: finds sensitive values in a `&str`. It knows rules and text, nothing of files,
+//! records or output.
+//!
+//! All rules without keywords run in **one pass** of a multi-pattern `regex-automata` meta
+//! regex, which reports which rule matched where. Rules with `keywords` (secrets next to
+//! `password=`, passports next to `护照`) sit in a second multi-pattern regex that runs only
+//! when an Aho-Corasick scan finds one of their keywords. A candidate is then checked by its
+//! rule's validator and context words; only then is its `value` group extracted.
+//!
+//! Overlapping candidates are resolved deterministically: validated over unvalidated,
+//! longer over shorter, higher `priority` over lower, earlier rule over later.
+
+use std::borrow::Cow;
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use regex_automata::util::captures::Captures;
+use regex_automata::{meta, Anchored, Input};
+
+use crate::error::{Error, Result};
+use crate::rules::{Normalizer, Rule, RuleSet};
+use crate::validate::{self, Validator};
+
+/// One detected value: a byte range of the scanned text and the rule that found it.
+///
+/// It holds offsets, never the value, so it can be logged and counted freely.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Finding {
+    /// Byte offset of the first byte of the sensitive value.
+    pub start: usize,
+    /// Byte offset one past its last byte.
+    pub end: usize,
+    /// Index of the rule in the [`RuleSet`] (and in [`Detector::rules`]).
+    pub rule: u32,
+}
+
+struct Compiled {
+    rule: Rule,
+    /// Single-pattern regex used to extract the `value` group of a confirmed match.
+    single: meta::Regex,
+    value_group: bool,
+    validator: Option<Validator>,
+    ctx_words: Vec<Vec<u8>>,
+    ctx_deny: Vec<Vec<u8>>,
+}
+
+/// A group of rules scanned together in one pass.
+struct Pass {
+    regex: meta::Regex,
+    /// Pattern id in `regex` → rule index.
+    rules: Vec<u32>,
+}
+
+/// A compiled [`RuleSet`]. Cheap to share between threads (`Sync`); per-call scratch lives
+/// in a [`Scratch`].
+pub struct Detector {
+    compiled: Vec<Compiled>,
+    always: Option<Pass>,
+    keyed: Option<(AhoCorasick, Vec<Vec<u32>>, Pass)>,
+}
+
+/// Per-thread reusable buffers for [`Detector::find`].
+pub struct Scratch {
+    caps: Vec<Captures>,
+    window: Vec<u8>,
+    active: Vec<bool>,
+    candidates: Vec<Finding>,
+}
+
+impl std::fmt::Debug for Detector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Detector")
+            .field("rules", &self.compiled.len())
+            .finish()
+    }
+}
+
+impl Detector {
+    /// Compiles every rule of `set`.
+    pub fn new(set: &RuleSet) -> Result<Detector> {
+        let mut compiled = Vec::with_capacity(set.rules().len());
+        for rule in set.rules() {
+            compiled.push(compile_rule(rule)?);
+        }
+        // Pattern order is the tie-break at equal start: higher priority, then load order.
+        let mut order: Vec<u32> = (0..compiled.len() as u32).collect();
+        order.sort_by_key(|&i| (-compiled[i as usize].rule.priority, i));
+        let (plain, keyed): (Vec<u32>, Vec<u32>) = order
+            .into_iter()
+            .partition(|&i| compiled[i as usize].rule.keywords.is_empty());
+        let always = build_pass(&compiled, plain)?;
+        let keyed = match build_pass(&compiled, keyed)? {
+            None => None,
+            Some(pass) => {
+                let mut words = Vec::new();
+                let mut word_rules = Vec::new();
+                for &ri in &pass.rules {
+                    for w in &compiled[ri as usize].rule.keywords {
+                        words.push(w.clone());
+                        word_rules.push(vec![ri]);
+                    }
+                }
+                let ac = AhoCorasickBuilder::new()
+                    .ascii_case_insensitive(true)
+                    .match_kind(MatchKind::Standard)
+                    .build(&words)
+                    .map_err(|e| Error::rule("keywords", e.to_string()))?;
+                Some((ac, word_rules, pass))
+            }
+        };
+        Ok(Detector {
+            compiled,
+            always,
+            keyed,
+        })
+    }
+
+    /// Fresh scratch space for this detector.
+    pub fn scratch(&self) -> Scratch {
+        Scratch {
+            caps: self
+                .compiled
+                .iter()
+                .map(|c| c.single.create_captures())
+                .collect(),
+            window: Vec::new(),
+            active: vec![false; self.compiled.len()],
+            candidates: Vec::new(),
+        }
+    }
+
+    /// The rules, indexed by [`Finding::rule`].
+    pub fn rule(&self, index: u32) -> &Rule {
+        &self.compiled[index as usize].rule
+    }
+
+    /// How many rules there are.
+    pub fn len(&self) -> usize {
+        self.compiled.len()
+    }
+
+    /// True when there are no rules.
+    pub fn is_empty(&self) -> bool {
+        self.compiled.is_empty()
+    }
+
+    /// Appends the findings in `text` to `out`, sorted by start and non-overlapping.
+    pub fn find(&self, text: &str, scratch: &mut Scratch, out: &mut Vec<Finding>) {
+        scratch.candidates.clear();
+        if let Some(pass) = &self.always {
+            self.scan(pass, text, None, scratch);
+        }
+        if let Some((ac, word_rules, pass)) = &self.keyed {
+            let mut any = false;
+            scratch.active.iter_mut().for_each(|a| *a = false);
+            for m in ac.find_overlapping_iter(text) {
+                for &r in &word_rules[m.pattern().as_usize()] {
+                    scratch.active[r as usize] = true;
+                    any = true;
+                }
+            }
+            if any {
+                let active = std::mem::take(&mut scratch.active);
+                self.scan(pass, text, Some(&active), scratch);
+                scratch.active = active;
+            }
+        }
+        self.resolve(scratch, out);
+    }
+
+    /// Convenience wrapper around [`Detector::find`] that allocates.
+    pub fn find_all(&self, text: &str) -> Vec<Finding> {
+        let mut scratch = self.scratch();
+        let mut out = Vec::new();
+        self.find(text, &mut scratch, &mut out);
+        out
+    }
+
+    fn scan(&self, pass: &Pass, text: &str, active: Option<&[bool]>, scratch: &mut Scratch) {
+        let mut at = 0;
+        while at <= text.len() {
+            let input = Input::new(text).range(at..);
+            let Some(m) = pass.regex.search(&input) else {
+                break;
+            };
+            let ri = pass.rules[m.pattern().as_usize()];
+            let c = &self.compiled[ri as usize];
+            let enabled = active.is_none_or(|a| a[ri as usize]);
+            let (vs, ve) = if enabled {
+                self.value_span(c, ri, text, m.start(), m.end(), scratch)
+            } else {
+                (m.start(), m.end())
+            };
+            let ok = enabled && ve > vs && self.confirm(c, text, vs, ve, &mut scratch.window);
+            if ok {
+                scratch.candidates.push(Finding {
+                    start: vs,
+                    end: ve,
+                    rule: ri,
+                });
+                // Resume at the end of the value, not of the match: the character after a
+                // value is often the boundary context of the next one (`a@x.com,b@y.com`).
+                at = ve.max(m.start() + 1);
+            } else {
+                // Another rule may still match here or just after: step one character.
+                at = next_char(text, m.start());
+                if let Some(f) = self.fallback(pass, ri, text, m.start(), active, scratch) {
+                    at = f.end;
+                    scratch.candidates.push(f);
+                }
+            }
+        }
+    }
+
+    /// After a rejected candidate, tries the lower-priority rules of the pass anchored at the
+    /// same start, so that a failed validator does not hide another entity.
+    fn fallback(
+        &self,
+        pass: &Pass,
+        rejected: u32,
+        text: &str,
+        start: usize,
+        active: Option<&[bool]>,
+        scratch: &mut Scratch,
+    ) -> Option<Finding> {
+        let pos = pass.rules.iter().position(|&r| r == rejected)?;
+        for &ri in &pass.rules[pos + 1..] {
+            if !active.is_none_or(|a| a[ri as usize]) {
+                continue;
+            }
+            let c = &self.compiled[ri as usize];
+            let input = Input::new(text).range(start..).anchored(Anchored::Yes);
+            let Some(m) = c.single.search(&input) else {
+                continue;
+            };
+            let (vs, ve) = self.value_span(c, ri, text, m.start(), m.end(), scratch);
+            if ve > vs && self.confirm(c, text, vs, ve, &mut scratch.window) {
+                return Some(Finding {
+                    start: vs,
+                    end: ve,
+                    rule: ri,
+                });
+            }
+        }
+        None
+    }
+
+    fn value_span(
+        &self,
+        c: &Compiled,
+        ri: u32,
+        text: &str,
+        start: usize,
+        end: usize,
+        scratch: &mut Scratch,
+    ) -> (usize, usize) {
+        if !c.value_group {
+            return (start, end);
+        }
+        let caps = &mut scratch.caps[ri as usize];
+        let input = Input::new(text).range(start..end).anchored(Anchored::Yes);
+        c.single.search_captures(&input, caps);
+        match caps.get_group_by_name("value") {
+            Some(span) => (span.start, span.end),
+            None => (start, start),
+        }
+    }
+
+    fn confirm(
+        &self,
+        c: &Compiled,
+        text: &str,
+        vs: usize,
+        ve: usize,
+        window: &mut Vec<u8>,
+    ) -> bool {
+        if let Some(v) = c.validator {
+            if !v(&text[vs..ve]) {
+                return false;
+            }
+        }
+        if let Some(ctx) = &c.rule.context {
+            let lo = floor_char(text, vs.saturating_sub(ctx.window));
+            let hi = if ctx.after {
+                ceil_char(text, (ve + ctx.window).min(text.len()))
+            } else {
+                vs
+            };
+            window.clear();
+            window.extend(text.as_bytes()[lo..vs].iter().map(u8::to_ascii_lowercase));
+            if ctx.after {
+                window.push(0);
+                window.extend(text.as_bytes()[ve..hi].iter().map(u8::to_ascii_lowercase));
+            }
+            let has = |words: &[Vec<u8>]| words.iter().any(|w| contains(window, w));
+            if !c.ctx_deny.is_empty() && has(&c.ctx_deny) {
+                return false;
+            }
+            if ctx.require && !has(&c.ctx_words) {
+                return false;
+            }
+        }
+        true
+    }
+
+    fn resolve(&self, scratch: &mut Scratch, out: &mut Vec<Finding>) {
+        let cands = &mut scratch.candidates;
+        cands.sort_by_key(|f| (f.start, std::cmp::Reverse(f.end), f.rule));
+        let base = out.len();
+        for &f in cands.iter() {
+            match out[base..].last_mut() {
+                Some(last) if f.start < last.end => {
+                    if self.better(f, *last) {
+                        *last = f;
+                    }
+                }
+                _ => out.push(f),
+            }
+        }
+    }
+
+    /// Is `a` preferred over the overlapping `b`?
+    fn better(&self, a: Finding, b: Finding) -> bool {
+        let key = |f: Finding| {
+            let c = &self.compiled[f.rule as usize];
+            (
+                c.validator.is_some(),
+                f.end - f.start,
+                c.rule.priority,
+                std::cmp::Reverse(f.rule),
+            )
+        };
+        key(a) > key(b)
+    }
+
+    /// The canonical form of a finding's value, the input of its pseudonym.
+    pub fn normalize<'t>(&self, f: &Finding, text: &'t str) -> Cow<'t, str> {
+        let rule = self.rule(f.rule);
+        normalize_value(
+            rule.normalize,
+            rule.country_code.as_deref(),
+            &text[f.start..f.end],
+        )
+    }
+}
+
+/// Canonicalizes `value` as `how` says; see [`Normalizer`].
+pub fn normalize_value<'t>(how: Normalizer, cc: Option<&str>, value: &'t str) -> Cow<'t, str> {
+    match how {
+        Normalizer::None => Cow::Borrowed(value),
+        Normalizer::Lower | Normalizer::Email => {
+            if value.bytes().any(|b| b.is_ascii_uppercase()) || !value.is_ascii() {
+                Cow::Owned(value.to_lowercase())
+            } else {
+                Cow::Borrowed(value)
+            }
+        }
+        Normalizer::UpperCompact => Cow::Owned(
+            value
+                .chars()
+                .filter(|c| !c.is_whitespace() && *c != '-')
+                .map(|c| c.to_ascii_uppercase())
+                .collect(),
+        ),
+        Normalizer::Digits => {
+            let mut s: String = value.chars().filter(char::is_ascii_digit).collect();
+            if value.ends_with(['x', 'X']) {
+                s.push('X');
+            }
+            Cow::Owned(s)
+        }
+        Normalizer::Phone => Cow::Owned(normalize_phone(value, cc)),
+    }
+}
+
+fn normalize_phone(value: &str, cc: Option<&str>) -> String {
+    let trimmed = value.trim_start();
+    let digits: String = value.chars().filter(char::is_ascii_digit).collect();
+    if trimmed.starts_with('+') {
+        return format!("+{digits}");
+    }
+    if let Some(rest) = digits.strip_prefix("00") {
+        return format!("+{rest}");
+    }
+    let cc = cc.unwrap_or("");
+    let mut national = digits.as_str();
+    if cc == "1" && national.len() == 11 {
+        national = national.strip_prefix('1').unwrap_or(national);
+    }
+    // Trunk prefix of national dialling (UK 020…, DE 030…, FR 01…, CN 010…).
+    if let Some(rest) = national.strip_prefix('0') {
+        national = rest;
+    }
+    format!("+{cc}{national}")
+}
+
+fn compile_rule(rule: &Rule) -> Result<Compiled> {
+    check_ascii_boundaries(rule)?;
+    let single = meta::Builder::new()
+        .configure(meta::Config::new().nfa_size_limit(Some(32 << 20)))
+        .build(&rule.pattern)
+        .map_err(|e| Error::rule(&rule.id, format!("pattern does not compile: {e}")))?;
+    let value_group = single
+        .group_info()
+        .to_index(regex_automata::PatternID::ZERO, "value")
+        .is_some();
+    let validator = match &rule.validator {
+        None => None,
+        Some(name) => Some(validate::lookup(name).ok_or_else(|| {
+            Error::rule(
+                &rule.id,
+                format!(
+                    "unknown validator `{name}` (known: {})",
+                    validate::NAMES.join(", ")
+                ),
+            )
+        })?),
+    };
+    let lower = |ws: &[String]| {
+        ws.iter()
+            .map(|w| w.to_ascii_lowercase().into_bytes())
+            .collect()
+    };
+    let (ctx_words, ctx_deny) = match &rule.context {
+        Some(c) => (lower(&c.words), lower(&c.deny)),
+        None => (Vec::new(), Vec::new()),
+    };
+    if rule
+        .context
+        .as_ref()
+        .is_some_and(|c| c.require && c.words.is_empty())
+    {
+        return Err(Error::rule(&rule.id, "context.require needs context.words"));
+    }
+    Ok(Compiled {
+        rule: rule.clone(),
+        single,
+        value_group,
+        validator,
+        ctx_words,
+        ctx_deny,
+    })
+}
+
+/// Refuses patterns that use Unicode word boundaries: on non-ASCII text they make the lazy
+/// DFA give up, and scanning becomes hundreds of times slower. `(?-u:\b)` is the ASCII form.
+fn check_ascii_boundaries(rule: &Rule) -> Result<()> {
+    use regex_syntax::hir::Look;
+    let hir = regex_syntax::ParserBuilder::new()
+        .build()
+        .parse(&rule.pattern)
+        .map_err(|e| Error::rule(&rule.id, format!("pattern does not parse: {e}")))?;
+    let looks = hir.properties().look_set();
+    let unicode = [
+        Look::WordUnicode,
+        Look::WordUnicodeNegate,
+        Look::WordStartUnicode,
+        Look::WordEndUnicode,
+        Look::WordStartHalfUnicode,
+        Look::WordEndHalfUnicode,
+    ];
+    if unicode.iter().any(|l| looks.contains(*l)) {
+        return Err(Error::rule(
+            &rule.id,
+            "pattern uses a Unicode word boundary (\\b, \\B, \\<, \\>); write (?-u:\\b) instead",
+        ));
+    }
+    Ok(())
+}
+
+fn build_pass(compiled: &[Compiled], rules: Vec<u32>) -> Result<Option<Pass>> {
+    if rules.is_empty() {
+        return Ok(None);
+    }
+    let patterns: Vec<&str> = rules
+        .iter()
+        .map(|&i| compiled[i as usize].rule.pattern.as_str())
+        .collect();
+    let regex = meta::Builder::new()
+        .configure(
+            meta::Config::new()
+                .nfa_size_limit(Some(256 << 20))
+                .hybrid_cache_capacity(8 << 20)
+                .dfa_size_limit(Some(16 << 20)),
+        )
+        .build_many(&patterns)
+        .map_err(|e| Error::rule("ruleset", format!("patterns do not compile together: {e}")))?;
+    Ok(Some(Pass { regex, rules }))
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
+}
+
+fn next_char(text: &str, i: usize) -> usize {
+    ceil_char(text, i + 1)
+}
+
+fn floor_char(text: &str, mut i: usize) -> usize {
+    while i > 0 && !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil_char(text: &str, mut i: usize) -> usize {
+    while i < text.len() && !text.is_char_boundary(i) {
+        i += 1;
+    }
+    i.min(text.len() + 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn builtin() -> Detector {
+        Detector::new(&RuleSet::builtin().unwrap()).unwrap()
+    }
+
+    fn entities(d: &Detector, text: &str) -> Vec<(String, String)> {
+        d.find_all(text)
+            .iter()
+            .map(|f| {
+                (
+                    d.rule(f.rule).entity.clone(),
+                    text[f.start..f.end].to_string(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn finds_adjacent_values() {
+        let d = builtin();
+        let got = entities(&d, "a@x.com,b@y.org");
+        assert_eq!(got.len(), 2, "{got:?}");
+    }
+
+    #[test]
+    fn email_glued_to_cjk() {
+        let d = builtin();
+        let got = entities(&d, "邮箱是abc@qq.com，谢谢");
+        assert_eq!(got, vec![("EMAIL".into(), "abc@qq.com".into())]);
+    }
+
+    #[test]
+    fn luhn_invalid_card_is_left_alone() {
+        let d = builtin();
+        assert!(entities(&d, "order 4111 1111 1111 1112").is_empty());
+        assert_eq!(entities(&d, "card 4111 1111 1111 1111").len(), 1);
+    }
+
+    #[test]
+    fn phone_forms_normalize_alike() {
+        let a = normalize_value(Normalizer::Phone, Some("86"), "139 1234 5678");
+        let b = normalize_value(Normalizer::Phone, Some("86"), "+86 139-1234-5678");
+        let c = normalize_value(Normalizer::Phone, Some("86"), "008613912345678");
+        assert_eq!(a, "+8613912345678");
+        assert_eq!(a, b);
+        assert_eq!(a, c);
+    }
+
+    #[test]
+    fn unicode_word_boundary_is_refused() {
+        let set = RuleSet::from_sources([(
+            "t.toml".to_string(),
+            "[[rule]]\nid = \"t.x.1\"\nentity = \"X\"\npattern = '''\\bfoo\\b'''\n".to_string(),
+        )])
+        .unwrap();
+        let err = Detector::new(&set).unwrap_err().to_string();
+        assert!(err.contains("Unicode word boundary"), "{err}");
+    }
+}

@@ -1,0 +1,88 @@
+//! Library errors.
+//!
+//! Every variant names *where* (path, line or row, rule id) and *why*, never *what*: no
+//! variant carries a raw record, a matched value or key material, so an error can be
+//! printed, logged or written to a manifest without leaking anything.
+
+use std::path::PathBuf;
+
+/// Result alias for the library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An error from the scrubline library.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// An I/O failure on a named file or folder.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A rule file could not be read or parsed, or a rule is invalid.
+    #[error("rule {rule}: {reason}")]
+    Rule {
+        /// The rule id, or the file when the id is not known yet.
+        rule: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The key is missing, too short or malformed.
+    #[error("key: {0}")]
+    Key(String),
+    /// A configuration value is invalid.
+    #[error("configuration: {0}")]
+    Config(String),
+    /// A field selector does not parse.
+    #[error("selector `{selector}`: {reason}")]
+    Selector {
+        /// The selector as the user wrote it (a path expression, never data).
+        selector: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// Reading or writing Parquet/Arrow data failed.
+    #[error("{}: {reason}", path.display())]
+    Parquet {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// The output folder is not in a state this run may write to.
+    #[error("{}: {reason}", path.display())]
+    Output {
+        /// The folder or file.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+    /// A manifest could not be read or does not match.
+    #[error("{}: {reason}", path.display())]
+    Manifest {
+        /// The manifest path.
+        path: PathBuf,
+        /// Why.
+        reason: String,
+    },
+}
+
+impl Error {
+    /// An I/O error on `path`.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// A rule error.
+    pub fn rule(rule: impl Into<String>, reason: impl Into<String>) -> Self {
+        Error::Rule {
+            rule: rule.into(),
+            reason: reason.into(),
+        }
+    }
+}

@@ -1,0 +1,39 @@
+//! scrubline makes text corpora safe to train language models on.
+//!
+//! The pipeline, one module per stage, joined by small types:
+//!
+//! ```text
+//! input ──Record──▶ scrub (detect ▶ pseudonym) ──▶ dedup ──▶ output ──▶ manifest
+//! ```
+//!
+//! * [`rules`] loads rules kept as data (`patterns/*.toml`); [`detect`] compiles them into
+//!   one multi-pattern pass over a `&str` and knows nothing of files; [`validate`] holds the
+//!   checksums and checks a regex cannot express.
+//! * [`pseudonym`] turns a detected value into a keyed token (HMAC-SHA256), [`scrub`] joins
+//!   detection and pseudonyms into the one call every input format uses.
+//! * [`select`] says which fields of a record are scanned; [`normalize`] canonicalizes
+//!   text for deduplication.
+//!
+//! ```
+//! use scrubline::{detect::Detector, pseudonym::{Key, Pseudonymizer, Style}, rules::RuleSet};
+//! use scrubline::scrub::{Detections, Scrubber};
+//!
+//! let detector = Detector::new(&RuleSet::builtin()?)?;
+//! let key = Key::from_material(&[42u8; 32])?;
+//! let scrubber = Scrubber::new(detector, Pseudonymizer::new(&key, Style::Tag));
+//! let mut scratch = scrubber.scratch();
+//! let mut counts = Detections::default();
+//! let out = scrubber.scrub("mail alice@example.com", &mut scratch, &mut counts).unwrap();
+//! assert!(out.starts_with("mail <EMAIL_"));
+//! # Ok::<(), scrubline::error::Error>(())
+//! ```
+
+pub mod detect;
+pub mod error;
+pub mod normalize;
+pub mod pseudonym;
+pub mod rules;
+pub mod scrub;
+pub mod secret;
+pub mod select;
+pub mod validate;
