@@ -28,12 +28,20 @@
 //! # Ok::<(), scrubline::error::Error>(())
 //! ```
 
+pub mod cli;
+pub mod dedup;
 pub mod detect;
 pub mod error;
+pub mod input;
+pub mod json;
+pub mod manifest;
 pub mod normalize;
+pub mod output;
+pub mod pipeline;
 pub mod pseudonym;
 pub mod rules;
 pub mod scrub;
 pub mod secret;
 pub mod select;
+pub mod settings;
 pub mod validate;

@@ -1,0 +1,271 @@
+//! Command-line interface: clap types, settings resolution and the commands. The only
+//! module (with `main.rs`) that uses `anyhow`; messages name paths and causes, never values.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{bail, Context, Result};
+use clap::{Args, Parser, Subcommand};
+
+use crate::output::OutCompression;
+use crate::pipeline::{self, RunConfig, Runtime};
+use crate::pseudonym::{Key, Style};
+use crate::rules::RuleSet;
+use crate::settings::{self, env, ByteSize, ConfigFile};
+
+/// Exit status of a run that finished but set records aside.
+pub const EXIT_REJECTS: u8 = 3;
+
+/// scrubline: make text corpora safe to train language models on.
+#[derive(Debug, Parser)]
+#[command(name = "scrubline", version, about, long_about = None)]
+pub struct Cli {
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Scrub a corpus: detect, pseudonymize, deduplicate, write shards and a manifest.
+    Run(Box<RunArgs>),
+    /// Inspect the detection rules.
+    #[command(subcommand)]
+    Patterns(PatternsCommand),
+}
+
+/// `scrubline patterns …`
+#[derive(Debug, Subcommand)]
+pub enum PatternsCommand {
+    /// List every rule: id, entity type, description.
+    List(PatternsArgs),
+}
+
+/// Where the rules come from.
+#[derive(Debug, Args)]
+pub struct PatternsArgs {
+    /// Rule folder to use instead of the built-in rules (every *.toml below it).
+    #[arg(long, env = env::PATTERNS, value_name = "DIR")]
+    pub patterns: Option<PathBuf>,
+}
+
+/// `scrubline run`
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Input file or folder (walked recursively in sorted order); repeatable.
+    #[arg(long, short, required = true, num_args = 1.., value_name = "PATH")]
+    pub input: Vec<PathBuf>,
+    /// Output folder for shards, manifest and rejects.
+    #[arg(long, short, value_name = "DIR")]
+    pub output: PathBuf,
+    /// Scan only these fields (`text`, `meta.author`, `messages[*].content`); repeatable.
+    /// Default: every string value.
+    #[arg(long = "field", value_name = "SELECTOR")]
+    pub fields: Vec<String>,
+    /// Fields that make a record's content for deduplication; repeatable. Default: `text`
+    /// when the record has it, else `messages[*].content`, else every scanned string.
+    #[arg(long = "dedup-field", value_name = "SELECTOR")]
+    pub dedup_fields: Vec<String>,
+    /// Keep exact duplicates.
+    #[arg(long)]
+    pub no_dedup: bool,
+    /// Replacement style: `tag` (<EMAIL_5f2c9a1e7b3d4c60>) or `redact` (<EMAIL>).
+    #[arg(long, value_enum, env = env::STYLE)]
+    pub style: Option<Style>,
+    /// File holding the key (≥ 32 bytes, hex or raw). Else `SCRUBLINE_KEY`; else a random
+    /// key for this run only.
+    #[arg(long, env = env::KEY_FILE, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Rule folder instead of the built-in rules.
+    #[arg(long, env = env::PATTERNS, value_name = "DIR")]
+    pub patterns: Option<PathBuf>,
+    /// Close a shard after this many uncompressed bytes [default: 256MiB].
+    #[arg(long, env = env::SHARD_SIZE, value_name = "SIZE")]
+    pub shard_size: Option<ByteSize>,
+    /// Shard compression [default: zstd].
+    #[arg(long, value_enum, env = env::COMPRESSION)]
+    pub compression: Option<OutCompression>,
+    /// zstd level [default: 3].
+    #[arg(long, value_name = "N")]
+    pub zstd_level: Option<i32>,
+    /// Records longer than this are set aside [default: 64MiB].
+    #[arg(long, value_name = "SIZE")]
+    pub max_record_bytes: Option<ByteSize>,
+    /// Worker threads [default: all cores]. Does not change the output.
+    #[arg(long, short = 'j', env = env::THREADS, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Replace the output of a previous run in the output folder.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// No progress line and no summary.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Config file (TOML, `[run]` table with the flags' names in snake_case).
+    #[arg(long, env = env::CONFIG, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// Parses the command line and runs the command.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match dispatch(cli) {
+        Ok(code) => code,
+        Err(err) => {
+            if is_broken_pipe(&err) {
+                return ExitCode::SUCCESS;
+            }
+            eprintln!("scrubline: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|e| {
+        e.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
+fn dispatch(cli: Cli) -> Result<ExitCode> {
+    match cli.command {
+        Command::Run(args) => run(*args),
+        Command::Patterns(PatternsCommand::List(args)) => {
+            let rules = load_rules(args.patterns.as_deref())?;
+            let mut out = std::io::stdout().lock();
+            patterns_list(&rules, &mut out)?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn patterns_list(rules: &RuleSet, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+    let w = rules.rules().iter().map(|r| r.id.len()).max().unwrap_or(2);
+    let t = rules
+        .rules()
+        .iter()
+        .map(|r| r.entity.len())
+        .max()
+        .unwrap_or(4);
+    for r in rules.rules() {
+        writeln!(out, "{:<w$}  {:<t$}  {}", r.id, r.entity, r.description)?;
+    }
+    Ok(())
+}
+
+/// Loads the built-in rules or those of `dir`.
+pub fn load_rules(dir: Option<&std::path::Path>) -> Result<RuleSet> {
+    Ok(match dir {
+        Some(d) => {
+            RuleSet::from_dir(d).with_context(|| format!("loading rules from {}", d.display()))?
+        }
+        None => RuleSet::builtin().context("loading the built-in rules")?,
+    })
+}
+
+/// Resolves the key: `--key-file`/`SCRUBLINE_KEY_FILE`, then `SCRUBLINE_KEY`, then the
+/// config file's `key_file`, else a random key (with a warning).
+fn resolve_key(flag: Option<PathBuf>, file_setting: Option<PathBuf>, quiet: bool) -> Result<Key> {
+    if let Some(path) = flag {
+        return read_key_file(&path);
+    }
+    if let Some(material) = std::env::var_os(env::KEY) {
+        return Key::from_material(material.as_encoded_bytes())
+            .with_context(|| format!("reading the key from {}", env::KEY));
+    }
+    if let Some(path) = file_setting {
+        return read_key_file(&path);
+    }
+    if !quiet {
+        eprintln!(
+            "scrubline: warning: no --key-file or {} given; using a random key for this run. \
+             Its pseudonyms will not match those of any other run.",
+            env::KEY
+        );
+    }
+    Ok(Key::random()?)
+}
+
+fn read_key_file(path: &std::path::Path) -> Result<Key> {
+    let bytes =
+        std::fs::read(path).with_context(|| format!("reading key file {}", path.display()))?;
+    Key::from_material(&bytes).with_context(|| format!("key file {}", path.display()))
+}
+
+fn run(args: RunArgs) -> Result<ExitCode> {
+    let file = match &args.config {
+        Some(p) => ConfigFile::read(p)?.run,
+        None => settings::RunFile::default(),
+    };
+    let patterns = args.patterns.clone().or(file.patterns.clone());
+    let rules = load_rules(patterns.as_deref())?;
+    let cfg = RunConfig {
+        inputs: args.input.clone(),
+        fields: pick_vec(args.fields, file.field),
+        dedup: !args.no_dedup && file.dedup.unwrap_or(true),
+        dedup_fields: pick_vec(args.dedup_fields, file.dedup_field),
+        style: args.style.or(file.style).unwrap_or_default(),
+        patterns: patterns.map_or_else(|| "builtin".to_string(), |p| p.display().to_string()),
+        shard_size: args
+            .shard_size
+            .or(file.shard_size)
+            .map_or(settings::DEFAULT_SHARD_SIZE, |b| b.0),
+        compression: args.compression.or(file.compression).unwrap_or_default(),
+        zstd_level: args
+            .zstd_level
+            .or(file.zstd_level)
+            .unwrap_or(settings::DEFAULT_ZSTD_LEVEL),
+        max_record_bytes: args
+            .max_record_bytes
+            .or(file.max_record_bytes)
+            .map_or(settings::DEFAULT_MAX_RECORD_BYTES, |b| b.0),
+    };
+    if !(1..=22).contains(&cfg.zstd_level) {
+        bail!("--zstd-level must be between 1 and 22");
+    }
+    let threads = args
+        .threads
+        .or(file.threads)
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let rt = Runtime {
+        threads,
+        progress: !args.quiet && std::io::stderr().is_terminal(),
+        overwrite: args.overwrite,
+    };
+    let key = resolve_key(args.key_file, file.key_file, args.quiet)?;
+    let m = pipeline::run_into(&cfg, &rt, &rules, &key, Some(&args.output))?;
+    let t = &m.totals;
+    if !args.quiet {
+        eprintln!(
+            "scrubline: {} records in, {} out, {} duplicates removed, {} rejected; {} values replaced; manifest: {}",
+            t.records_in,
+            t.records_out,
+            t.duplicates_removed + t.near_duplicates_removed,
+            t.records_rejected,
+            t.detections_by_type.values().sum::<u64>(),
+            args.output.join(crate::manifest::FILE_NAME).display()
+        );
+        if t.records_rejected > 0 {
+            eprintln!(
+                "scrubline: {} record(s) set aside; see {} (the run was not clean)",
+                t.records_rejected,
+                args.output.join("rejects").join("rejects.jsonl").display()
+            );
+        }
+    }
+    Ok(if t.records_rejected > 0 {
+        ExitCode::from(EXIT_REJECTS)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn pick_vec(flag: Vec<String>, file: Option<Vec<String>>) -> Vec<String> {
+    if flag.is_empty() {
+        file.unwrap_or_default()
+    } else {
+        flag
+    }
+}

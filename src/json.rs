@@ -1,0 +1,382 @@
+//! JSON records: validation, a walker over string values with their paths and byte spans,
+//! and a splice-based rewriter.
+//!
+//! A record is never parsed into a DOM and serialized again. The walker reports each string
+//! value's raw byte span in the line; the rewriter copies the line and splices in only the
+//! strings that changed. Key order, number spelling, spacing and every untouched byte stay
+//! as they were, and a record with no detection is written out byte for byte.
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+use serde::de::IgnoredAny;
+
+use crate::select::{PathSeg, Selection};
+
+/// Why a line is not an acceptable record. Messages name positions, never content.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RecordError {
+    /// The bytes are not UTF-8; `offset` is the first bad byte within the line.
+    InvalidUtf8 {
+        /// Byte offset within the line.
+        offset: usize,
+    },
+    /// Not valid JSON.
+    InvalidJson {
+        /// serde_json's description, which names line and column but never the data.
+        reason: String,
+    },
+    /// Valid JSON, but not an object.
+    NotObject,
+    /// A selector names a value that is a number or a boolean, not a string.
+    FieldNotString {
+        /// The path, as selector text.
+        path: String,
+    },
+    /// None of the selectors matched anything in the record.
+    MissingField,
+}
+
+impl RecordError {
+    /// A stable, machine-readable reason code (used in the manifest and rejects).
+    pub fn code(&self) -> &'static str {
+        match self {
+            RecordError::InvalidUtf8 { .. } => "invalid_utf8",
+            RecordError::InvalidJson { .. } => "invalid_json",
+            RecordError::NotObject => "not_object",
+            RecordError::FieldNotString { .. } => "field_not_string",
+            RecordError::MissingField => "missing_field",
+        }
+    }
+}
+
+impl std::fmt::Display for RecordError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            RecordError::InvalidUtf8 { offset } => {
+                write!(f, "invalid UTF-8 at byte {offset} of the line")
+            }
+            RecordError::InvalidJson { reason } => write!(f, "invalid JSON: {reason}"),
+            RecordError::NotObject => f.write_str("the line is JSON but not an object"),
+            RecordError::FieldNotString { path } => {
+                write!(f, "selected field `{path}` is not a string")
+            }
+            RecordError::MissingField => f.write_str("none of the selected fields is present"),
+        }
+    }
+}
+
+/// Checks that `line` is UTF-8 and one JSON object, and returns it as `&str`.
+pub fn validate(line: &[u8]) -> Result<&str, RecordError> {
+    let text = std::str::from_utf8(line).map_err(|e| RecordError::InvalidUtf8 {
+        offset: e.valid_up_to(),
+    })?;
+    let first = text.bytes().find(|b| !b.is_ascii_whitespace());
+    serde_json::from_str::<IgnoredAny>(text).map_err(|e| RecordError::InvalidJson {
+        reason: json_reason(&e),
+    })?;
+    if first != Some(b'{') {
+        return Err(RecordError::NotObject);
+    }
+    Ok(text)
+}
+
+/// serde_json's message without any quoted input: its syntax errors only name a position,
+/// but be defensive and keep only the category and position.
+fn json_reason(e: &serde_json::Error) -> String {
+    let what = match e.classify() {
+        serde_json::error::Category::Eof => "unexpected end of input",
+        serde_json::error::Category::Syntax => "syntax error",
+        serde_json::error::Category::Data => "data error",
+        serde_json::error::Category::Io => "read error",
+    };
+    format!("{what} at column {}", e.column())
+}
+
+/// Deepest nesting of objects and arrays accepted in a record.
+pub const MAX_DEPTH: usize = 128;
+
+/// One string value found by [`walk`].
+pub struct StringValue<'a, 'p> {
+    /// Where it is.
+    pub path: &'p [PathSeg<'a>],
+    /// Byte span of the JSON string literal in the line, quotes included.
+    pub span: Range<usize>,
+    /// The decoded value.
+    pub value: Cow<'a, str>,
+}
+
+/// Calls `f` for every string value of the (already validated) JSON `text`, in document
+/// order. Object keys are reported through paths, never as values. Returns whether any
+/// selector of `sel` names a value in the record (always true for "all strings").
+///
+/// Keys that contain escapes are matched against selectors in their escaped form.
+pub fn walk<'a>(
+    text: &'a str,
+    sel: &Selection,
+    path: &mut Vec<PathSeg<'a>>,
+    f: &mut dyn FnMut(StringValue<'a, '_>),
+) -> Result<bool, RecordError> {
+    path.clear();
+    let mut w = Walker {
+        text,
+        b: text.as_bytes(),
+        sel,
+        matched: sel.is_all(),
+    };
+    let pos = w.ws(0);
+    w.value(pos, path, f)?;
+    Ok(w.matched)
+}
+
+struct Walker<'a, 's> {
+    text: &'a str,
+    b: &'a [u8],
+    sel: &'s Selection,
+    matched: bool,
+}
+
+impl<'a> Walker<'a, '_> {
+    fn ws(&self, mut i: usize) -> usize {
+        while i < self.b.len() && matches!(self.b[i], b' ' | b'\t' | b'\n' | b'\r') {
+            i += 1;
+        }
+        i
+    }
+
+    /// End (exclusive) of the string literal starting at `i` (a `"`), and whether it has escapes.
+    fn string_end(&self, i: usize) -> (usize, bool) {
+        let mut j = i + 1;
+        let mut escaped = false;
+        loop {
+            match self.b[j] {
+                b'"' => return (j + 1, escaped),
+                b'\\' => {
+                    escaped = true;
+                    j += 2;
+                }
+                _ => j += 1,
+            }
+        }
+    }
+
+    fn note_exact(&mut self, path: &[PathSeg<'a>]) {
+        if !self.matched && self.sel.names_exactly(path) {
+            self.matched = true;
+        }
+    }
+
+    fn value(
+        &mut self,
+        i: usize,
+        path: &mut Vec<PathSeg<'a>>,
+        f: &mut dyn FnMut(StringValue<'a, '_>),
+    ) -> Result<usize, RecordError> {
+        // serde_json's validation of `IgnoredAny` has no depth limit; this recursion does.
+        if path.len() >= MAX_DEPTH {
+            return Err(RecordError::InvalidJson {
+                reason: format!("nesting deeper than {MAX_DEPTH} levels"),
+            });
+        }
+        match self.b[i] {
+            b'{' => {
+                self.note_exact(path);
+                let mut j = self.ws(i + 1);
+                if self.b[j] == b'}' {
+                    return Ok(j + 1);
+                }
+                loop {
+                    let (kend, _) = self.string_end(j);
+                    let key = &self.text[j + 1..kend - 1];
+                    j = self.ws(kend);
+                    j = self.ws(j + 1); // ':'
+                    path.push(PathSeg::Key(key));
+                    j = self.value(j, path, f)?;
+                    path.pop();
+                    j = self.ws(j);
+                    if self.b[j] == b',' {
+                        j = self.ws(j + 1);
+                    } else {
+                        return Ok(j + 1); // '}'
+                    }
+                }
+            }
+            b'[' => {
+                self.note_exact(path);
+                let mut j = self.ws(i + 1);
+                if self.b[j] == b']' {
+                    return Ok(j + 1);
+                }
+                let mut idx = 0;
+                loop {
+                    path.push(PathSeg::Index(idx));
+                    j = self.value(j, path, f)?;
+                    path.pop();
+                    idx += 1;
+                    j = self.ws(j);
+                    if self.b[j] == b',' {
+                        j = self.ws(j + 1);
+                    } else {
+                        return Ok(j + 1); // ']'
+                    }
+                }
+            }
+            b'"' => {
+                self.note_exact(path);
+                let (end, escaped) = self.string_end(i);
+                let raw = &self.text[i..end];
+                let value = if escaped {
+                    Cow::Owned(serde_json::from_str::<String>(raw).map_err(|e| {
+                        RecordError::InvalidJson {
+                            reason: json_reason(&e),
+                        }
+                    })?)
+                } else {
+                    Cow::Borrowed(&raw[1..raw.len() - 1])
+                };
+                f(StringValue {
+                    path,
+                    span: i..end,
+                    value,
+                });
+                Ok(end)
+            }
+            c => {
+                let mut j = i;
+                while j < self.b.len()
+                    && !matches!(self.b[j], b',' | b']' | b'}' | b' ' | b'\t' | b'\n' | b'\r')
+                {
+                    j += 1;
+                }
+                if c != b'n' && self.sel.names_exactly(path) {
+                    return Err(RecordError::FieldNotString {
+                        path: render_path(path),
+                    });
+                }
+                if c == b'n' {
+                    self.note_exact(path);
+                }
+                Ok(j)
+            }
+        }
+    }
+}
+
+/// Renders a path as selector text (`messages[2].content`), for messages.
+pub fn render_path(path: &[PathSeg<'_>]) -> String {
+    let mut s = String::new();
+    for seg in path {
+        match seg {
+            PathSeg::Key(k) => {
+                if !s.is_empty() {
+                    s.push('.');
+                }
+                s.push_str(k);
+            }
+            PathSeg::Index(i) => {
+                s.push('[');
+                s.push_str(&i.to_string());
+                s.push(']');
+            }
+        }
+    }
+    s
+}
+
+/// Writes `line` to `out` with each `(span, new value)` edit spliced in as a JSON string.
+/// `edits` must be sorted by span and non-overlapping (as [`walk`] produces them).
+pub fn splice(line: &str, edits: &[(Range<usize>, String)], out: &mut Vec<u8>) {
+    let mut last = 0;
+    for (span, value) in edits {
+        out.extend_from_slice(&line.as_bytes()[last..span.start]);
+        write_json_string(value, out);
+        last = span.end;
+    }
+    out.extend_from_slice(&line.as_bytes()[last..]);
+}
+
+/// Appends `s` as a JSON string literal (escaping `"`, `\` and control characters only).
+pub fn write_json_string(s: &str, out: &mut Vec<u8>) {
+    serde_json::to_writer(&mut *out, s).expect("writing to a Vec cannot fail");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn strings(line: &str, sel: &Selection) -> Result<(bool, Vec<(String, String)>), RecordError> {
+        let text = validate(line.as_bytes())?;
+        let mut path = Vec::new();
+        let mut got = Vec::new();
+        let m = walk(text, sel, &mut path, &mut |v| {
+            got.push((render_path(v.path), v.value.into_owned()))
+        })?;
+        Ok((m, got))
+    }
+
+    #[test]
+    fn walks_nested_strings_in_order() {
+        let line = r#"{"id":7,"text":"hi \"you\"","messages":[{"role":"user","content":"a\nb"}],"n":null,"e":[],"o":{}}"#;
+        let (_, got) = strings(line, &Selection::all()).unwrap();
+        assert_eq!(
+            got,
+            vec![
+                ("text".into(), "hi \"you\"".into()),
+                ("messages[0].role".into(), "user".into()),
+                ("messages[0].content".into(), "a\nb".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn classifies_bad_lines() {
+        assert_eq!(validate(b"[1,2]").unwrap_err().code(), "not_object");
+        assert_eq!(validate(b"{\"a\":").unwrap_err().code(), "invalid_json");
+        assert_eq!(
+            validate(b"{\"a\":\"\xff\"}").unwrap_err().code(),
+            "invalid_utf8"
+        );
+        let sel = Selection::parse(&["n"]).unwrap();
+        assert_eq!(
+            strings(r#"{"n":5}"#, &sel).unwrap_err().code(),
+            "field_not_string"
+        );
+        assert!(
+            !strings(r#"{"m":"x"}"#, &sel).unwrap().0,
+            "no selector matched"
+        );
+        assert!(
+            strings(r#"{"n":null}"#, &sel).unwrap().0,
+            "null counts as present"
+        );
+    }
+
+    #[test]
+    fn splice_keeps_everything_else() {
+        let line = r#"{ "b" : 1.50e3, "t":"x y", "z":[ "k" ] }"#;
+        let text = validate(line.as_bytes()).unwrap();
+        let mut edits = Vec::new();
+        let mut path = Vec::new();
+        walk(text, &Selection::all(), &mut path, &mut |v| {
+            if v.value == "x y" {
+                edits.push((v.span, "<T>\"q\"".to_string()));
+            }
+        })
+        .unwrap();
+        let mut out = Vec::new();
+        splice(line, &edits, &mut out);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"{ "b" : 1.50e3, "t":"<T>\"q\"", "z":[ "k" ] }"#
+        );
+    }
+
+    #[test]
+    fn deep_nesting_is_rejected_not_a_stack_overflow() {
+        let line = "{\"a\":".to_string() + &"[".repeat(100_000) + &"]".repeat(100_000) + "}";
+        assert_eq!(
+            strings(&line, &Selection::all()).unwrap_err().code(),
+            "invalid_json"
+        );
+    }
+}

@@ -1,0 +1,276 @@
+//! Output: shards written under a temporary name and renamed only once complete, so a crash
+//! never leaves a file that looks finished. Knows bytes and files, nothing of rules.
+//!
+//! JSONL shards are a concatenation of independently compressed chunks (zstd frames or gzip
+//! members), both valid streams for every standard decoder. Chunks are compressed in
+//! parallel; their boundaries depend only on the input, so the bytes do not depend on the
+//! thread count.
+
+use std::fs::{self, File};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Error, Result};
+
+/// Output compression of JSONL shards.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Default,
+    serde::Serialize,
+    serde::Deserialize,
+    clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum OutCompression {
+    /// Zstandard (the default; fast enough not to be the bottleneck).
+    #[default]
+    Zstd,
+    /// gzip: about ten times slower to write than zstd; for consumers that need it.
+    Gzip,
+    /// Plain text.
+    None,
+}
+
+impl OutCompression {
+    /// File name suffix of a JSONL shard.
+    pub fn extension(self) -> &'static str {
+        match self {
+            OutCompression::Zstd => "jsonl.zst",
+            OutCompression::Gzip => "jsonl.gz",
+            OutCompression::None => "jsonl",
+        }
+    }
+
+    /// Compresses one chunk into a self-contained frame or member.
+    pub fn compress(self, data: &[u8], zstd_level: i32) -> Vec<u8> {
+        match self {
+            OutCompression::None => data.to_vec(),
+            OutCompression::Zstd => {
+                zstd::bulk::compress(data, zstd_level).expect("zstd compression of a memory buffer")
+            }
+            OutCompression::Gzip => {
+                let mut enc = flate2::write::GzEncoder::new(
+                    Vec::with_capacity(data.len() / 3),
+                    flate2::Compression::new(6),
+                );
+                enc.write_all(data).expect("writing to a Vec");
+                enc.finish().expect("writing to a Vec")
+            }
+        }
+    }
+}
+
+/// A finished shard, as the manifest lists it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ShardInfo {
+    /// Path relative to the output folder.
+    pub path: String,
+    /// Records in it.
+    pub records: u64,
+    /// Size of the file in bytes.
+    pub bytes: u64,
+    /// SHA-256 of the file, hex.
+    pub sha256: String,
+    /// Parquet row groups (Parquet shards only).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub row_groups: Option<u64>,
+}
+
+/// The temporary name a file is written under before its rename: hidden, and ending in
+/// `.tmp`, so no reader mistakes it for a shard.
+pub fn temp_path(final_path: &Path) -> PathBuf {
+    let name = final_path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    final_path.with_file_name(format!(".{name}.tmp"))
+}
+
+/// Writes `bytes` to `path` atomically: temporary file, fsync, rename, fsync of the folder.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let tmp = temp_path(path);
+    let mut f = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+    f.write_all(bytes).map_err(|e| Error::io(&tmp, e))?;
+    f.sync_all().map_err(|e| Error::io(&tmp, e))?;
+    drop(f);
+    fs::rename(&tmp, path).map_err(|e| Error::io(path, e))?;
+    sync_dir(path.parent().unwrap_or(Path::new(".")))
+}
+
+/// fsyncs a folder so a rename in it is durable.
+pub fn sync_dir(dir: &Path) -> Result<()> {
+    #[cfg(unix)]
+    {
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| Error::io(dir, e))?;
+    }
+    let _ = dir;
+    Ok(())
+}
+
+/// File name of shard `index` with `extension`: `part-00000.jsonl.zst`. `prefix` lets
+/// ranks of a partitioned run write side by side (`part-r00003-00000…`).
+pub fn shard_name(prefix: &str, index: u32, extension: &str) -> String {
+    format!("{prefix}{index:05}.{extension}")
+}
+
+struct Open {
+    index: u32,
+    tmp: PathBuf,
+    path: PathBuf,
+    file: BufWriter<File>,
+    hasher: Sha256,
+    bytes: u64,
+    records: u64,
+}
+
+/// Appends already-compressed chunks to numbered shards, one open at a time.
+pub struct JsonlShards {
+    dir: PathBuf,
+    prefix: String,
+    extension: &'static str,
+    open: Option<Open>,
+    done: Vec<ShardInfo>,
+}
+
+impl JsonlShards {
+    /// Shards `dir/{prefix}{index:05}.{ext}`.
+    pub fn new(dir: &Path, prefix: &str, compression: OutCompression) -> JsonlShards {
+        JsonlShards {
+            dir: dir.to_path_buf(),
+            prefix: prefix.to_string(),
+            extension: compression.extension(),
+            open: None,
+            done: Vec::new(),
+        }
+    }
+
+    /// Appends a chunk of `records` records to shard `index`, finishing the open shard
+    /// first if it has a lower index.
+    pub fn append(&mut self, index: u32, chunk: &[u8], records: u64) -> Result<()> {
+        if self.open.as_ref().is_some_and(|o| o.index != index) {
+            self.finish_open()?;
+        }
+        if self.open.is_none() {
+            let path = self
+                .dir
+                .join(shard_name(&self.prefix, index, self.extension));
+            let tmp = temp_path(&path);
+            let file = File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+            self.open = Some(Open {
+                index,
+                tmp,
+                path,
+                file: BufWriter::with_capacity(1 << 20, file),
+                hasher: Sha256::new(),
+                bytes: 0,
+                records: 0,
+            });
+        }
+        let o = self.open.as_mut().expect("opened above");
+        o.file.write_all(chunk).map_err(|e| Error::io(&o.tmp, e))?;
+        o.hasher.update(chunk);
+        o.bytes += chunk.len() as u64;
+        o.records += records;
+        Ok(())
+    }
+
+    fn finish_open(&mut self) -> Result<()> {
+        let Some(o) = self.open.take() else {
+            return Ok(());
+        };
+        let file = o
+            .file
+            .into_inner()
+            .map_err(|e| Error::io(&o.tmp, e.into_error()))?;
+        file.sync_all().map_err(|e| Error::io(&o.tmp, e))?;
+        drop(file);
+        fs::rename(&o.tmp, &o.path).map_err(|e| Error::io(&o.path, e))?;
+        sync_dir(&self.dir)?;
+        self.done.push(ShardInfo {
+            path: o
+                .path
+                .file_name()
+                .expect("shard has a name")
+                .to_string_lossy()
+                .into_owned(),
+            records: o.records,
+            bytes: o.bytes,
+            sha256: hex::encode(o.hasher.finalize()),
+            row_groups: None,
+        });
+        Ok(())
+    }
+
+    /// Finishes the last shard and returns all of them in order.
+    pub fn finish(mut self) -> Result<Vec<ShardInfo>> {
+        self.finish_open()?;
+        Ok(self.done)
+    }
+}
+
+/// Hashes a file (for `verify`).
+pub fn sha256_file(path: &Path) -> Result<(u64, String)> {
+    let f = File::open(path).map_err(|e| Error::io(path, e))?;
+    crate::input::Hashing::new(f)
+        .finish()
+        .map_err(|e| Error::io(path, e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn concatenated_frames_decode_as_one_stream() {
+        for c in [
+            OutCompression::Zstd,
+            OutCompression::Gzip,
+            OutCompression::None,
+        ] {
+            let mut all = c.compress(b"a\nb\n", 3);
+            all.extend(c.compress(b"c\n", 3));
+            let mut out = Vec::new();
+            match c {
+                OutCompression::Zstd => {
+                    std::io::copy(
+                        &mut zstd::stream::read::Decoder::new(&all[..]).unwrap(),
+                        &mut out,
+                    )
+                    .unwrap();
+                }
+                OutCompression::Gzip => {
+                    std::io::copy(&mut flate2::read::MultiGzDecoder::new(&all[..]), &mut out)
+                        .unwrap();
+                }
+                OutCompression::None => out = all,
+            }
+            assert_eq!(out, b"a\nb\nc\n", "{c:?}");
+        }
+    }
+
+    #[test]
+    fn shards_appear_only_when_finished() {
+        let d = tempfile::tempdir().unwrap();
+        let mut s = JsonlShards::new(d.path(), "part-", OutCompression::None);
+        s.append(0, b"x\n", 1).unwrap();
+        assert!(!d.path().join("part-00000.jsonl").exists());
+        assert!(d.path().join(".part-00000.jsonl.tmp").exists());
+        s.append(1, b"y\n", 1).unwrap();
+        assert!(d.path().join("part-00000.jsonl").exists());
+        let done = s.finish().unwrap();
+        assert_eq!(done.len(), 2);
+        assert_eq!(done[1].path, "part-00001.jsonl");
+        assert_eq!(
+            sha256_file(&d.path().join("part-00001.jsonl")).unwrap().1,
+            done[1].sha256
+        );
+    }
+}

@@ -1,0 +1,159 @@
+//! Settings layered as flags > environment > config file > defaults.
+//!
+//! clap resolves flags and their `SCRUBLINE_*` environment variables into `Option`s; a
+//! value still unset is taken from the config file (`--config FILE`, TOML, the same names
+//! in snake_case under `[run]`), and then from the defaults here.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::output::OutCompression;
+use crate::pseudonym::Style;
+
+/// Default `--shard-size`: 256 MiB before compression.
+pub const DEFAULT_SHARD_SIZE: u64 = 256 << 20;
+/// Default `--max-record-bytes`: 64 MiB.
+pub const DEFAULT_MAX_RECORD_BYTES: u64 = 64 << 20;
+/// Default zstd level.
+pub const DEFAULT_ZSTD_LEVEL: i32 = 3;
+
+/// Every environment variable scrubline reads.
+pub mod env {
+    /// Key material (hex or raw, ≥ 32 bytes) when `--key-file` is not given.
+    pub const KEY: &str = "SCRUBLINE_KEY";
+    /// `--key-file`.
+    pub const KEY_FILE: &str = "SCRUBLINE_KEY_FILE";
+    /// `--config`.
+    pub const CONFIG: &str = "SCRUBLINE_CONFIG";
+    /// `--threads`.
+    pub const THREADS: &str = "SCRUBLINE_THREADS";
+    /// `--patterns`.
+    pub const PATTERNS: &str = "SCRUBLINE_PATTERNS";
+    /// `--style`.
+    pub const STYLE: &str = "SCRUBLINE_STYLE";
+    /// `--compression`.
+    pub const COMPRESSION: &str = "SCRUBLINE_COMPRESSION";
+    /// `--shard-size`.
+    pub const SHARD_SIZE: &str = "SCRUBLINE_SHARD_SIZE";
+}
+
+/// The `[run]` table of a config file. Every field is optional.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct RunFile {
+    /// `--field`.
+    pub field: Option<Vec<String>>,
+    /// `--dedup-field`.
+    pub dedup_field: Option<Vec<String>>,
+    /// `dedup = false` is `--no-dedup`.
+    pub dedup: Option<bool>,
+    /// `--style`.
+    pub style: Option<Style>,
+    /// `--patterns`.
+    pub patterns: Option<PathBuf>,
+    /// `--key-file`.
+    pub key_file: Option<PathBuf>,
+    /// `--shard-size` (`"256MiB"` or a number of bytes).
+    pub shard_size: Option<ByteSize>,
+    /// `--compression`.
+    pub compression: Option<OutCompression>,
+    /// `--zstd-level`.
+    pub zstd_level: Option<i32>,
+    /// `--threads`.
+    pub threads: Option<usize>,
+    /// `--max-record-bytes`.
+    pub max_record_bytes: Option<ByteSize>,
+}
+
+/// A config file.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct ConfigFile {
+    /// Settings of `scrubline run`.
+    #[serde(default)]
+    pub run: RunFile,
+}
+
+impl ConfigFile {
+    /// Reads and parses a config file.
+    pub fn read(path: &Path) -> Result<ConfigFile> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        toml::from_str(&text).map_err(|e| Error::Config(format!("{}: {e}", path.display())))
+    }
+}
+
+/// A byte count written as a number or with a unit (`512`, `64KiB`, `256MiB`, `1GB`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ByteSize(pub u64);
+
+impl std::str::FromStr for ByteSize {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<ByteSize, String> {
+        let t = s.trim();
+        let split = t.find(|c: char| !c.is_ascii_digit()).unwrap_or(t.len());
+        let (num, unit) = t.split_at(split);
+        let n: u64 = num
+            .parse()
+            .map_err(|_| format!("`{s}` is not a size (e.g. 256MiB)"))?;
+        let mult: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+            "" | "b" => 1,
+            "k" | "kb" => 1_000,
+            "kib" => 1 << 10,
+            "m" | "mb" => 1_000_000,
+            "mib" => 1 << 20,
+            "g" | "gb" => 1_000_000_000,
+            "gib" => 1 << 30,
+            other => {
+                return Err(format!(
+                    "unknown size unit `{other}` (use B, KiB, MiB, GiB, KB, MB, GB)"
+                ))
+            }
+        };
+        n.checked_mul(mult)
+            .filter(|&v| v > 0)
+            .map(ByteSize)
+            .ok_or_else(|| format!("`{s}` is out of range"))
+    }
+}
+
+impl<'de> Deserialize<'de> for ByteSize {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> std::result::Result<ByteSize, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            N(u64),
+            S(String),
+        }
+        match Raw::deserialize(d)? {
+            Raw::N(n) => Ok(ByteSize(n)),
+            Raw::S(s) => s.parse().map_err(serde::de::Error::custom),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn byte_sizes() {
+        assert_eq!("256MiB".parse::<ByteSize>().unwrap().0, 256 << 20);
+        assert_eq!("1GB".parse::<ByteSize>().unwrap().0, 1_000_000_000);
+        assert_eq!("42".parse::<ByteSize>().unwrap().0, 42);
+        assert!("0".parse::<ByteSize>().is_err());
+        assert!("12 parsecs".parse::<ByteSize>().is_err());
+    }
+
+    #[test]
+    fn config_file_parses() {
+        let c: ConfigFile = toml::from_str(
+            "[run]\nfield = [\"text\"]\nshard_size = \"1MiB\"\nstyle = \"redact\"\ndedup = false\n",
+        )
+        .unwrap();
+        assert_eq!(c.run.shard_size, Some(ByteSize(1 << 20)));
+        assert_eq!(c.run.style, Some(Style::Redact));
+        assert!(toml::from_str::<ConfigFile>("[run]\nbogus = 1\n").is_err());
+    }
+}
