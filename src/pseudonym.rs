@@ -44,18 +44,22 @@ impl std::fmt::Debug for Key {
 }
 
 impl Key {
-    /// Reads key material as written in a key file or `SCRUBLINE_KEY`: surrounding
-    /// whitespace is ignored; an even-length all-hex string of at least 64 digits is
-    /// decoded as hex, anything else is taken as raw bytes. At least 32 bytes either way.
+    /// Reads key material as written in a key file or `SCRUBLINE_KEY`. One trailing line
+    /// break is ignored. An even-length all-hex string of at least 64 digits (surrounding
+    /// whitespace allowed) is decoded as hex; anything else is taken as raw bytes, as is.
+    /// At least 32 bytes either way.
     pub fn from_material(material: &[u8]) -> Result<Key> {
-        let trimmed = material.trim_ascii();
+        let body = material
+            .strip_suffix(b"\n")
+            .map_or(material, |m| m.strip_suffix(b"\r").unwrap_or(m));
+        let trimmed = body.trim_ascii();
         let is_hex = trimmed.len() >= 2 * MIN_KEY_BYTES
             && trimmed.len().is_multiple_of(2)
             && trimmed.iter().all(u8::is_ascii_hexdigit);
         let bytes = if is_hex {
             hex::decode(trimmed).map_err(|_| Error::Key("malformed hex".into()))?
         } else {
-            trimmed.to_vec()
+            body.to_vec()
         };
         if bytes.len() < MIN_KEY_BYTES {
             return Err(Error::Key(format!(

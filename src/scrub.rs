@@ -50,6 +50,7 @@ pub struct ScrubScratch {
     det: Scratch,
     findings: Vec<Finding>,
     tokens: Vec<(usize, usize)>,
+    written: Vec<(usize, usize)>,
 }
 
 impl Scrubber {
@@ -77,6 +78,7 @@ impl Scrubber {
             det: self.detector.scratch(),
             findings: Vec::new(),
             tokens: Vec::new(),
+            written: Vec::new(),
         }
     }
 
@@ -101,6 +103,11 @@ impl Scrubber {
 
     /// Returns the scrubbed text, or `None` when nothing was found (the caller keeps the
     /// original bytes). Counts what it replaced in `counts`.
+    ///
+    /// The result is a fixpoint: scrubbing it again finds nothing. A replacement can
+    /// complete a value it used to break (`a@x.com10.1.1.1`: once the IP is a token, the
+    /// address before it is whole), so after replacing, the text around each new token is
+    /// checked, and only if something appears there is the whole text scanned again.
     pub fn scrub(
         &self,
         text: &str,
@@ -111,20 +118,77 @@ impl Scrubber {
         if scratch.findings.is_empty() {
             return None;
         }
+        let mut out = self.replace(text, scratch, counts);
+        for _ in 0..MAX_ROUNDS {
+            if !self.new_near_tokens(&out, scratch) {
+                break;
+            }
+            self.findings(&out, scratch);
+            if scratch.findings.is_empty() {
+                break;
+            }
+            out = self.replace(&out, scratch, counts);
+        }
+        Some(out)
+    }
+
+    fn replace(&self, text: &str, scratch: &mut ScrubScratch, counts: &mut Detections) -> String {
         let mut out = String::with_capacity(text.len() + 16 * scratch.findings.len());
         let mut last = 0;
+        scratch.written.clear();
         for f in &scratch.findings {
             out.push_str(&text[last..f.start]);
             let rule = self.detector.rule(f.rule);
             let normalized = self.detector.normalize(f, text);
+            let at = out.len();
             self.pseudonymizer
                 .write_token(&rule.entity, &normalized, &mut out);
+            scratch.written.push((at, out.len()));
             counts.add(f.rule);
             last = f.end;
         }
         out.push_str(&text[last..]);
-        Some(out)
+        out
     }
+
+    /// Is there a finding in the text around the tokens just written?
+    fn new_near_tokens(&self, out: &str, scratch: &mut ScrubScratch) -> bool {
+        let written = std::mem::take(&mut scratch.written);
+        let mut found = false;
+        let mut i = 0;
+        while i < written.len() && !found {
+            let lo = floor_char(out, written[i].0.saturating_sub(NEAR));
+            let mut hi = written[i].1 + NEAR;
+            while i + 1 < written.len() && written[i + 1].0 <= hi {
+                i += 1;
+                hi = written[i].1 + NEAR;
+            }
+            let hi = ceil_char(out, hi.min(out.len()));
+            found = !self.findings(&out[lo..hi], scratch).is_empty();
+            i += 1;
+        }
+        scratch.written = written;
+        found
+    }
+}
+
+/// How far around a new token a changed context can create a new match.
+const NEAR: usize = 96;
+/// Rounds of rescanning before giving up on a fixpoint (adversarial text only).
+const MAX_ROUNDS: usize = 3;
+
+fn floor_char(s: &str, mut i: usize) -> usize {
+    while i > 0 && !s.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil_char(s: &str, mut i: usize) -> usize {
+    while i < s.len() && !s.is_char_boundary(i) {
+        i += 1;
+    }
+    i
 }
 
 #[cfg(test)]
@@ -156,6 +220,18 @@ mod tests {
         assert_eq!(toks[0], toks[1], "case-folded e-mail gets one pseudonym");
         assert_eq!(c.total(), 2);
         assert!(s.scrub("nothing here", &mut sc, &mut c).is_none());
+    }
+
+    #[test]
+    fn a_replacement_that_completes_a_value_is_scrubbed_too() {
+        let s = scrubber();
+        let mut sc = s.scratch();
+        let mut c = Detections::default();
+        let out = s
+            .scrub("a.a@example.com100.1.1.1a", &mut sc, &mut c)
+            .unwrap();
+        assert!(s.findings(&out, &mut sc).is_empty(), "{out}");
+        assert!(!out.contains("example.com"), "{out}");
     }
 
     #[test]

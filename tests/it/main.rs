@@ -1,1 +1,5 @@
+//! The one integration-test binary: runs `scrubline` end to end on synthetic corpora.
 
+mod props;
+mod run;
+mod util;

@@ -1,0 +1,63 @@
+//! Property tests of the invariants.
+
+use proptest::prelude::*;
+use scrubline::detect::Detector;
+use scrubline::pseudonym::{Key, Pseudonymizer, Style};
+use scrubline::rules::RuleSet;
+use scrubline::scrub::{Detections, Scrubber};
+
+fn scrubber(key: u8) -> Scrubber {
+    let d = Detector::new(&RuleSet::builtin().unwrap()).unwrap();
+    Scrubber::new(
+        d,
+        Pseudonymizer::new(&Key::from_material(&[key; 32]).unwrap(), Style::Tag),
+    )
+}
+
+fn text_with_pii() -> impl Strategy<Value = String> {
+    let piece = prop_oneof![
+        "[a-z]{1,8}",
+        " ",
+        "[，。：]",
+        "[a-z]{1,6}\\.[a-z]{1,6}@example\\.(com|org|net)",
+        "1[3-9][0-9]{9}",
+        Just("4111 1111 1111 1111".to_string()),
+        Just("+86 139-1234-5678".to_string()),
+        "(1[0-9]{2}|2[0-4][0-9])\\.[1-9][0-9]?\\.[1-9][0-9]?\\.[1-9][0-9]?",
+        "[\u{4e00}-\u{4e20}]{1,4}",
+    ];
+    proptest::collection::vec(piece, 0..12).prop_map(|v| v.concat())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// Same input and key, same output; scrubbing it again finds nothing.
+    #[test]
+    fn deterministic_and_nothing_left(text in text_with_pii()) {
+        let s = scrubber(9);
+        let mut sc = s.scratch();
+        let mut c = Detections::default();
+        let once = s.scrub(&text, &mut sc, &mut c).unwrap_or_else(|| text.clone());
+        let again = scrubber(9).scrub(&text, &mut scrubber(9).scratch(), &mut c).unwrap_or_else(|| text.clone());
+        prop_assert_eq!(&once, &again);
+        prop_assert!(s.findings(&once, &mut sc).is_empty(), "scrubbed output still matches a rule");
+    }
+
+    /// Arbitrary bytes through the JSON path never panic.
+    #[test]
+    fn json_path_never_panics(bytes in proptest::collection::vec(any::<u8>(), 0..200)) {
+        if let Ok(text) = scrubline::json::validate(&bytes) {
+            let mut path = Vec::new();
+            let _ = scrubline::json::walk(text, &scrubline::select::Selection::all(), &mut path, &mut |_| {});
+        }
+    }
+
+    /// Arbitrary text through the detectors never panics.
+    #[test]
+    fn detector_never_panics(text in "\\PC{0,200}") {
+        let s = scrubber(1);
+        let mut c = Detections::default();
+        let _ = s.scrub(&text, &mut s.scratch(), &mut c);
+    }
+}

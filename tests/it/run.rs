@@ -1,0 +1,402 @@
+//! `scrubline run` end to end.
+
+use crate::util::*;
+
+fn run_ok(d: &Dir, input: &str, out: &str, extra: &[&str]) -> assert_cmd::assert::Assert {
+    let key = d.key("a.key", KEY_A);
+    scrubline()
+        .args(["run", "--quiet", "--input"])
+        .arg(d.path(input))
+        .arg("--output")
+        .arg(d.path(out))
+        .arg("--key-file")
+        .arg(&key)
+        .args(extra)
+        .assert()
+}
+
+#[test]
+fn no_sensitive_value_survives_and_other_fields_stay() {
+    let d = Dir::new();
+    let (corpus, raw) = synthetic_corpus(200);
+    d.write("in/corpus.jsonl", &corpus);
+    run_ok(&d, "in", "out", &[]).success();
+    let out_text: String = shards(&d.path("out"))
+        .into_iter()
+        .map(|(_, b)| String::from_utf8(b).unwrap())
+        .collect();
+    for v in &raw {
+        let compact: String = v
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '@' || *c == '.')
+            .collect();
+        assert!(!out_text.contains(v.as_str()), "raw value left in output");
+        assert!(
+            !out_text.contains(&compact),
+            "raw value left in output (compact form)"
+        );
+    }
+    // Non-string fields and untouched strings keep their values.
+    let recs = records(&d.path("out"));
+    assert_eq!(recs.len(), 200);
+    for (i, r) in recs.iter().enumerate() {
+        assert_eq!(r["id"], serde_json::json!(i));
+    }
+    assert_eq!(recs[0]["n"], serde_json::json!(1.5));
+    assert_eq!(recs[1]["lang"], "zh");
+}
+
+#[test]
+fn record_without_detections_is_byte_identical() {
+    let d = Dir::new();
+    let line = r#"{ "z" : 1.50e3,"text":"plain \u00e9 prose","a":[true ,null]}"#;
+    d.write("in/a.jsonl", format!("{line}\n"));
+    run_ok(&d, "in", "out", &["--compression", "none"]).success();
+    let (_, bytes) = &shards(&d.path("out"))[0];
+    assert_eq!(std::str::from_utf8(bytes).unwrap(), format!("{line}\n"));
+}
+
+#[test]
+fn same_value_same_token_across_shards_other_key_other_token() {
+    let d = Dir::new();
+    let mut corpus = String::new();
+    for i in 0..300 {
+        corpus.push_str(&format!(
+            "{{\"id\":{i},\"text\":\"record {i} from alice@example.com\"}}\n"
+        ));
+    }
+    d.write("in/a.jsonl", &corpus);
+    run_ok(&d, "in", "out", &["--shard-size", "2KiB"]).success();
+    let shards_a = shards(&d.path("out"));
+    assert!(
+        shards_a.len() > 3,
+        "expected several shards, got {}",
+        shards_a.len()
+    );
+    let mut all = std::collections::BTreeSet::new();
+    for (_, b) in &shards_a {
+        all.extend(tokens(std::str::from_utf8(b).unwrap()));
+    }
+    assert_eq!(all.len(), 1, "one value, one token in every shard: {all:?}");
+
+    let key_b = d.key("b.key", KEY_B);
+    scrubline()
+        .args(["run", "--quiet", "--input"])
+        .arg(d.path("in"))
+        .arg("--output")
+        .arg(d.path("out_b"))
+        .arg("--key-file")
+        .arg(&key_b)
+        .assert()
+        .success();
+    let b_tokens = tokens(std::str::from_utf8(&shards(&d.path("out_b"))[0].1).unwrap());
+    assert!(
+        !all.contains(&b_tokens[0]),
+        "another key gives another token"
+    );
+}
+
+#[test]
+fn key_from_environment_matches_key_file() {
+    let d = Dir::new();
+    d.write("in/a.jsonl", "{\"text\":\"bob@example.org\"}\n");
+    run_ok(&d, "in", "out1", &[]).success();
+    scrubline()
+        .env("SCRUBLINE_KEY", KEY_A)
+        .args(["run", "--quiet", "--input"])
+        .arg(d.path("in"))
+        .arg("--output")
+        .arg(d.path("out2"))
+        .assert()
+        .success();
+    assert_eq!(shard_bytes(&d.path("out1")), shard_bytes(&d.path("out2")));
+    assert_eq!(
+        manifest(&d.path("out1"))["key_fingerprint"],
+        manifest(&d.path("out2"))["key_fingerprint"]
+    );
+}
+
+#[test]
+fn threads_and_reruns_give_identical_bytes() {
+    let d = Dir::new();
+    let (corpus, _) = synthetic_corpus(3000);
+    // Duplicates spread over batches and files so survivor choice is exercised.
+    d.write("in/a.jsonl", &corpus);
+    let half: String = corpus
+        .lines()
+        .take(1500)
+        .map(|l| format!("{l}\n"))
+        .collect();
+    d.write("in/b/c.jsonl", half);
+    for (out, threads) in [("t1", "1"), ("t2", "2"), ("t8", "8"), ("t2b", "2")] {
+        run_ok(
+            &d,
+            "in",
+            out,
+            &["--threads", threads, "--shard-size", "64KiB"],
+        )
+        .success();
+    }
+    let base = shard_bytes(&d.path("t1"));
+    assert!(base.len() > 2);
+    for out in ["t2", "t8", "t2b"] {
+        assert_eq!(
+            base,
+            shard_bytes(&d.path(out)),
+            "{out} differs from --threads 1"
+        );
+    }
+}
+
+#[test]
+fn duplicates_removed_first_copy_survives() {
+    let d = Dir::new();
+    d.write(
+        "in/a.jsonl",
+        concat!(
+            "{\"id\":1,\"text\":\"The Quick brown fox\"}\n",
+            "{\"id\":2,\"text\":\"the quick   brown FOX \"}\n",
+            "{\"id\":3,\"text\":\"The Quick brown fox\"}\n",
+            "{\"id\":4,\"text\":\"another text\"}\n",
+            "{\"id\":5,\"messages\":[{\"role\":\"user\",\"content\":\"Hi\"}]}\n",
+            "{\"id\":6,\"messages\":[{\"role\":\"user\",\"content\":\"hi \"}]}\n",
+        ),
+    );
+    d.write("in/b.jsonl", "{\"id\":7,\"text\":\"ANOTHER TEXT\"}\n");
+    run_ok(&d, "in", "out", &[]).success();
+    let ids: Vec<i64> = records(&d.path("out"))
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, vec![1, 4, 5]);
+    assert_eq!(manifest(&d.path("out"))["totals"]["duplicates_removed"], 4);
+
+    run_ok(&d, "in", "out_nodedup", &["--no-dedup"]).success();
+    assert_eq!(records(&d.path("out_nodedup")).len(), 7);
+}
+
+#[test]
+fn manifest_matches_files_and_holds_no_raw_value() {
+    let d = Dir::new();
+    let (corpus, raw) = synthetic_corpus(400);
+    d.write("in/a.jsonl", &corpus);
+    d.write(
+        "in/bad.jsonl",
+        "{\"text\": \"broken alice@example.com\n{\"ok\":\"fine\"}\n",
+    );
+    let assert = run_ok(&d, "in", "out", &["--shard-size", "16KiB"]).code(3);
+    let stderr = String::from_utf8(assert.get_output().stderr.clone()).unwrap();
+    let m = manifest(&d.path("out"));
+    let text = std::fs::read_to_string(d.path("out/manifest.json")).unwrap();
+    let rejects = std::fs::read_to_string(d.path("out/rejects/rejects.jsonl")).unwrap();
+    for v in raw
+        .iter()
+        .chain(std::iter::once(&"alice@example.com".to_string()))
+    {
+        assert!(!text.contains(v.as_str()), "raw value in manifest");
+        assert!(!stderr.contains(v.as_str()), "raw value on stderr");
+        assert!(!rejects.contains(v.as_str()), "raw value in rejects");
+    }
+    assert!(!text.contains(KEY_A));
+    let mut total = 0;
+    for s in m["outputs"].as_array().unwrap() {
+        let path = d.path("out").join(s["path"].as_str().unwrap());
+        let bytes = std::fs::read(&path).unwrap();
+        use sha2::Digest;
+        assert_eq!(s["sha256"], hex::encode(sha2::Sha256::digest(&bytes)));
+        assert_eq!(s["bytes"], bytes.len() as u64);
+        let n = shards(&d.path("out"))
+            .into_iter()
+            .find(|(name, _)| name == s["path"].as_str().unwrap())
+            .map(|(_, b)| b.iter().filter(|&&c| c == b'\n').count())
+            .unwrap();
+        assert_eq!(s["records"], n as u64);
+        total += n;
+    }
+    assert_eq!(m["totals"]["records_out"], total as u64);
+    assert_eq!(m["totals"]["records_rejected"], 1);
+    assert_eq!(m["rejects"]["locations"][0]["line"], 1);
+    assert_eq!(m["inputs"][1]["records_rejected"], 1);
+}
+
+#[test]
+fn manifest_snapshot() {
+    let d = Dir::new();
+    d.write(
+        "in/a.jsonl",
+        concat!(
+            "{\"text\":\"mail ops@example.com, call +86 139 1234 5678\"}\n",
+            "{\"text\":\"card 4111-1111-1111-1111 from 192.168.7.3\"}\n",
+            "{\"text\":\"mail ops@example.com, call +86 139 1234 5678\"}\n",
+            "not json\n",
+        ),
+    );
+    run_ok(&d, "in", "out", &[]).code(3);
+    let mut m = manifest(&d.path("out"));
+    let tmp = d.tmp.path().display().to_string();
+    let text = serde_json::to_string_pretty(&m)
+        .unwrap()
+        .replace(&tmp, "[TMP]");
+    m = serde_json::from_str(&text).unwrap();
+    insta::assert_json_snapshot!(m, {
+        ".started_at" => "[time]",
+        ".finished_at" => "[time]",
+        ".tool_version" => "[version]",
+        ".ruleset_sha256" => "[ruleset]",
+        ".config_sha256" => "[config-hash]",
+        ".outputs[].sha256" => "[sha256]",
+        ".outputs[].bytes" => "[bytes]",
+        ".rejects.sha256" => "[sha256: the rejects file names the temp path]",
+    });
+}
+
+#[test]
+fn field_selection_and_missing_or_non_string_fields() {
+    let d = Dir::new();
+    d.write(
+        "in/a.jsonl",
+        concat!(
+            "{\"text\":\"x@example.com\",\"meta\":{\"author\":\"y@example.com\"}}\n",
+            "{\"meta\":{\"author\":\"z@example.com\"}}\n",
+            "{\"other\":\"w@example.com\"}\n",
+            "{\"text\":42}\n",
+        ),
+    );
+    run_ok(
+        &d,
+        "in",
+        "out",
+        &["--field", "meta.author", "--field", "text", "--no-dedup"],
+    )
+    .code(3);
+    let recs = records(&d.path("out"));
+    assert_eq!(recs.len(), 2);
+    assert!(recs[0]["text"].as_str().unwrap().starts_with("<EMAIL_"));
+    assert!(recs[1]["meta"]["author"]
+        .as_str()
+        .unwrap()
+        .starts_with("<EMAIL_"));
+    let m = manifest(&d.path("out"));
+    assert_eq!(m["rejects"]["by_reason"]["missing_field"], 1);
+    assert_eq!(m["rejects"]["by_reason"]["field_not_string"], 1);
+
+    // Only the selected field is scanned.
+    run_ok(&d, "in", "out2", &["--field", "text", "--no-dedup"]).code(3);
+    let recs = records(&d.path("out2"));
+    assert_eq!(recs[0]["meta"]["author"], "y@example.com");
+}
+
+#[test]
+fn compressed_inputs_and_outputs() {
+    use std::io::Write;
+    let d = Dir::new();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(b"{\"text\":\"a@example.com\"}\n").unwrap();
+    let mut bytes = gz.finish().unwrap();
+    // A second gzip member: web dumps are often multi-member.
+    let mut gz2 = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz2.write_all(b"{\"text\":\"b@example.com\"}\n").unwrap();
+    bytes.extend(gz2.finish().unwrap());
+    d.write("in/a.jsonl.gz", bytes);
+    d.write(
+        "in/b.ndjson.zst",
+        zstd::encode_all(&b"{\"text\":\"c@example.com\"}\n"[..], 3).unwrap(),
+    );
+    run_ok(&d, "in", "out", &["--compression", "gzip"]).success();
+    let recs = records(&d.path("out"));
+    assert_eq!(recs.len(), 3);
+    assert!(shards(&d.path("out"))[0].0.ends_with(".jsonl.gz"));
+}
+
+#[test]
+fn refuses_non_empty_output_without_overwrite() {
+    let d = Dir::new();
+    d.write("in/a.jsonl", "{\"text\":\"hello\"}\n");
+    run_ok(&d, "in", "out", &[]).success();
+    let a = run_ok(&d, "in", "out", &[]).failure();
+    let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+    assert!(err.contains("not empty"), "{err}");
+    run_ok(&d, "in", "out", &["--overwrite"]).success();
+    d.write("out/mine.txt", "user file");
+    run_ok(&d, "in", "out", &["--overwrite"]).failure();
+    assert!(
+        d.path("out/mine.txt").exists(),
+        "never deletes files it did not write"
+    );
+}
+
+#[test]
+fn fatal_errors_name_the_path() {
+    let d = Dir::new();
+    let a = scrubline()
+        .args(["run", "-q", "--input"])
+        .arg(d.path("missing"))
+        .arg("--output")
+        .arg(d.path("out"))
+        .assert()
+        .code(1);
+    let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+    assert!(err.contains("missing") && err.lines().count() == 1, "{err}");
+}
+
+#[test]
+fn random_key_warns_and_records_ephemeral() {
+    let d = Dir::new();
+    d.write("in/a.jsonl", "{\"text\":\"hello\"}\n");
+    let a = scrubline()
+        .args(["run", "--input"])
+        .arg(d.path("in"))
+        .arg("--output")
+        .arg(d.path("out"))
+        .assert()
+        .success();
+    let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+    assert!(err.contains("random key"), "{err}");
+    assert_eq!(manifest(&d.path("out"))["key_fingerprint"], "ephemeral");
+}
+
+#[test]
+fn config_file_is_layered_under_flags() {
+    let d = Dir::new();
+    d.write(
+        "in/a.jsonl",
+        "{\"text\":\"a@example.com\"}\n{\"text\":\"a@example.com\"}\n",
+    );
+    let cfg = d.write(
+        "c.toml",
+        "[run]\nstyle = \"redact\"\ndedup = false\ncompression = \"none\"\n",
+    );
+    run_ok(&d, "in", "out", &["--config", cfg.to_str().unwrap()]).success();
+    let recs = records(&d.path("out"));
+    assert_eq!(recs.len(), 2, "dedup = false from the file");
+    assert_eq!(recs[0]["text"], "<EMAIL>");
+    run_ok(
+        &d,
+        "in",
+        "out2",
+        &["--config", cfg.to_str().unwrap(), "--style", "tag"],
+    )
+    .success();
+    assert!(records(&d.path("out2"))[0]["text"]
+        .as_str()
+        .unwrap()
+        .starts_with("<EMAIL_"));
+}
+
+#[test]
+fn sample_corpus_from_readme_runs() {
+    let d = Dir::new();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    scrubline()
+        .args(["run", "--quiet", "--input"])
+        .arg(root.join("fixtures/sample"))
+        .arg("--output")
+        .arg(d.path("out"))
+        .arg("--key-file")
+        .arg(root.join("fixtures/sample/demo.key"))
+        .assert()
+        .code(3);
+    let m = manifest(&d.path("out"));
+    assert_eq!(m["totals"]["records_rejected"], 1);
+    assert!(m["totals"]["records_out"].as_u64().unwrap() > 10);
+}
