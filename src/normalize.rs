@@ -7,35 +7,147 @@ use unicode_normalization::UnicodeNormalization;
 
 /// Appends the dedup normalization of `text` to `out`: NFKC, then lowercase, then every run
 /// of whitespace as one space, with no leading or trailing space.
+///
+/// This runs on every record, so the common cases are fast paths: ASCII runs are folded a
+/// byte at a time, and the NFKC iterator (a table walk per character) runs only when
+/// `is_nfkc_quick` cannot vouch that the text is already in NFKC, which real text nearly
+/// always is.
 pub fn dedup_normalize_into(text: &str, out: &mut String) {
-    let mut pending_space = false;
-    let start = out.len();
-    let mut push = |c: char, out: &mut String| {
-        if c.is_whitespace() {
-            pending_space = true;
-        } else {
-            if pending_space && out.len() > start {
-                out.push(' ');
-            }
-            pending_space = false;
-            out.push(c);
-        }
+    let mut f = Folder {
+        out,
+        pending_space: false,
+        start: 0,
     };
+    f.start = f.out.len();
     if text.is_ascii() {
-        // NFKC and lowercase are trivial on ASCII: skip the iterator machinery.
-        for b in text.bytes() {
-            push(char::from(b.to_ascii_lowercase()), out);
-        }
+        f.push_ascii(text.as_bytes());
         return;
     }
-    for c in text.nfkc() {
-        if c.is_uppercase() {
-            for l in c.to_lowercase() {
-                push(l, out);
+    // One optimistic pass over bytes: runs of plain ASCII and of CJK ideographs (lead bytes
+    // E4..=E9, U+4000..=U+9FFF, all stable NFKC starters) are copied whole; other
+    // characters known to be stable (CJK punctuation, full-width forms, which map to
+    // ASCII) fold one by one. On the first other character, start over on the exact path.
+    // Replacing a character by its compatibility decomposition does not change NFKD, hence
+    // not NFKC, so mapping the full-width forms first is exact.
+    let b = text.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        let lead = b[i];
+        let mut j = i;
+        if is_plain_ascii(lead) {
+            while j < b.len() && is_plain_ascii(b[j]) {
+                j += 1;
             }
-        } else {
-            push(c, out);
+        } else if (0xe4..=0xe9).contains(&lead) {
+            while j < b.len() && (0xe4..=0xe9).contains(&b[j]) {
+                j += 3;
+            }
         }
+        if j > i {
+            f.space_before_next();
+            f.out.push_str(&text[i..j]);
+            i = j;
+            continue;
+        }
+        let c = text[i..].chars().next().expect("char boundary");
+        let m = fullwidth_to_ascii(c);
+        if m.is_ascii() || is_stable_cjk(m) {
+            f.push_char(m);
+            i += c.len_utf8();
+        } else {
+            f.out.truncate(f.start);
+            f.pending_space = false;
+            return exact(text, f);
+        }
+    }
+}
+
+/// ASCII that folds to itself: not whitespace, not uppercase.
+#[inline]
+fn is_plain_ascii(b: u8) -> bool {
+    b < 0x80 && !b.is_ascii_uppercase() && !b.is_ascii_whitespace() && b != 0x0b
+}
+
+fn exact(text: &str, mut f: Folder<'_>) {
+    let mapped = || text.chars().map(fullwidth_to_ascii);
+    if unicode_normalization::is_nfkc_quick(mapped()) == unicode_normalization::IsNormalized::Yes {
+        for c in mapped() {
+            f.push_char(c);
+        }
+    } else {
+        for c in text.nfkc() {
+            f.push_char(c);
+        }
+    }
+}
+
+/// CJK ideographs and punctuation that NFKC leaves alone and that never compose.
+#[inline]
+fn is_stable_cjk(c: char) -> bool {
+    matches!(c, '\u{4e00}'..='\u{9fff}' | '\u{3001}'..='\u{3002}' | '\u{3008}'..='\u{3011}')
+}
+
+/// U+FF01..=U+FF5E → U+0021..=U+007E, U+3000 → U+0020: their NFKC decompositions.
+#[inline]
+fn fullwidth_to_ascii(c: char) -> char {
+    match c {
+        '\u{ff01}'..='\u{ff5e}' => char::from_u32(c as u32 - 0xfee0).unwrap_or(c),
+        '\u{3000}' => ' ',
+        _ => c,
+    }
+}
+
+struct Folder<'a> {
+    out: &'a mut String,
+    pending_space: bool,
+    start: usize,
+}
+
+impl Folder<'_> {
+    #[inline]
+    fn space_before_next(&mut self) {
+        if self.pending_space && self.out.len() > self.start {
+            self.out.push(' ');
+        }
+        self.pending_space = false;
+    }
+
+    fn push_ascii(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            if b.is_ascii_whitespace() || b == 0x0b {
+                self.pending_space = true;
+            } else {
+                self.space_before_next();
+                self.out.push(char::from(b.to_ascii_lowercase()));
+            }
+        }
+    }
+
+    #[inline]
+    fn push_char(&mut self, c: char) {
+        if c.is_ascii() {
+            let b = c as u8;
+            if b.is_ascii_whitespace() || b == 0x0b {
+                self.pending_space = true;
+            } else {
+                self.space_before_next();
+                self.out.push(char::from(b.to_ascii_lowercase()));
+            }
+            return;
+        }
+        // CJK ideographs and kana: neither space nor cased.
+        if ('\u{3040}'..='\u{9fff}').contains(&c) {
+            self.space_before_next();
+            self.out.push(c);
+            return;
+        }
+        if c.is_whitespace() {
+            self.pending_space = true;
+            return;
+        }
+        self.space_before_next();
+        // Not `is_uppercase`: title-case letters (ǅ) lowercase too.
+        self.out.extend(c.to_lowercase());
     }
 }
 
@@ -50,11 +162,35 @@ pub fn dedup_normalize(text: &str) -> String {
 mod tests {
     use super::*;
 
+    proptest::proptest! {
+        /// The fast paths agree with the definition: NFKC, lowercase, collapse spaces.
+        #[test]
+        fn fast_paths_match_the_definition(s in "[a-zA-Z \u{3000}-\u{30ff}\u{4e00}-\u{4e40}\u{ff01}-\u{ff5e}\u{00c0}-\u{017f}\u{0300}-\u{0310}\t\n]{0,40}") {
+            let mut slow = String::new();
+            let mut pending = false;
+            for c in s.nfkc() {
+                if c.is_whitespace() {
+                    pending = true;
+                } else {
+                    if pending && !slow.is_empty() {
+                        slow.push(' ');
+                    }
+                    pending = false;
+                    slow.extend(c.to_lowercase());
+                }
+            }
+            proptest::prop_assert_eq!(dedup_normalize(&s), slow);
+        }
+    }
+
     #[test]
     fn folds_case_width_and_space() {
         assert_eq!(dedup_normalize("  Hello \t\n World  "), "hello world");
         assert_eq!(dedup_normalize("ＨＥＬＬＯ　世界"), "hello 世界");
         assert_eq!(dedup_normalize("Straße"), "straße");
         assert_eq!(dedup_normalize(""), "");
+        assert_eq!(dedup_normalize("Ｅ＝ｍｃ² \u{2003}Ǆ"), "e=mc2 dž");
+        assert_eq!(dedup_normalize("中文\t Text\u{00a0}Ä"), "中文 text ä");
+        assert_eq!(dedup_normalize("你好，世界！\u{3000}ＯＫ"), "你好,世界! ok");
     }
 }
