@@ -34,6 +34,22 @@ pub enum Command {
     /// Inspect the detection rules.
     #[command(subcommand)]
     Patterns(PatternsCommand),
+    /// Check an output folder against its manifest: hashes, sizes, record counts, missing
+    /// and extra files. Exits 1 on any mismatch.
+    Verify(VerifyArgs),
+}
+
+/// `scrubline verify`
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The output folder of a run.
+    pub dir: PathBuf,
+    /// Also run the detectors over the output and report residual detections per type.
+    #[arg(long)]
+    pub rescan: bool,
+    /// Rule folder for --rescan instead of the built-in rules.
+    #[arg(long, env = env::PATTERNS, value_name = "DIR")]
+    pub patterns: Option<PathBuf>,
 }
 
 /// `scrubline patterns …`
@@ -132,6 +148,7 @@ fn is_broken_pipe(err: &anyhow::Error) -> bool {
 fn dispatch(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run(*args),
+        Command::Verify(args) => verify(&args),
         Command::Patterns(PatternsCommand::List(args)) => {
             let rules = load_rules(args.patterns.as_deref())?;
             let mut out = std::io::stdout().lock();
@@ -139,6 +156,30 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn verify(args: &VerifyArgs) -> Result<ExitCode> {
+    let scrubber = if args.rescan {
+        let rules = load_rules(args.patterns.as_deref())?;
+        let detector = crate::detect::Detector::new(&rules)?;
+        // Rescanning only finds; the key is never used, so any key will do.
+        let key = Key::random()?;
+        Some(crate::scrub::Scrubber::new(
+            detector,
+            crate::pseudonym::Pseudonymizer::new(&key, Style::Tag),
+        ))
+    } else {
+        None
+    };
+    let report = crate::verify::verify(&args.dir, scrubber.as_ref())
+        .with_context(|| format!("verifying {}", args.dir.display()))?;
+    println!("{report}");
+    let residual = report.residual.as_ref().is_some_and(|r| !r.is_empty());
+    Ok(if report.is_clean() && !residual {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn patterns_list(rules: &RuleSet, out: &mut dyn std::io::Write) -> std::io::Result<()> {

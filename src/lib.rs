@@ -45,3 +45,4 @@ pub mod secret;
 pub mod select;
 pub mod settings;
 pub mod validate;
+pub mod verify;

@@ -3,3 +3,4 @@
 mod props;
 mod run;
 mod util;
+mod verify;
