@@ -28,6 +28,7 @@
 //! # Ok::<(), scrubline::error::Error>(())
 //! ```
 
+pub mod columnar;
 pub mod detect;
 pub mod error;
 pub mod normalize;
