@@ -6,5 +6,14 @@
 //! [`json`] converts between Arrow rows and JSON objects. [`testdata`] builds a synthetic
 //! batch with the nested schema the tests use.
 
+pub mod reader;
 pub mod scrub;
 pub mod testdata;
+pub mod writer;
+
+pub use reader::{schema_fingerprint, Batches, ParquetFile, DEFAULT_BATCH_SIZE};
+pub use scrub::{rewrite_strings, visit_strings, Rewrite, Visit};
+pub use writer::{ShardSummary, ShardWriter, WriterOptions};
+
+#[cfg(test)]
+mod tests;
