@@ -6,6 +6,7 @@
 //! [`json`] converts between Arrow rows and JSON objects. [`testdata`] builds a synthetic
 //! batch with the nested schema the tests use.
 
+pub mod json;
 pub mod reader;
 pub mod scrub;
 pub mod testdata;
