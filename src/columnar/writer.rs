@@ -45,7 +45,7 @@ impl Default for WriterOptions {
     fn default() -> WriterOptions {
         WriterOptions {
             max_row_group_rows: 65_536,
-            max_row_group_bytes: 128 << 20,
+            max_row_group_bytes: 64 << 20,
             compression: Compression::ZSTD(ZstdLevel::try_new(3).expect("zstd level 3 exists")),
             created_by: concat!("scrubline ", env!("CARGO_PKG_VERSION")).to_string(),
         }
