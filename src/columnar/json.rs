@@ -65,7 +65,7 @@ use arrow_array::builder::{
 use arrow_array::cast::AsArray;
 use arrow_array::types::*;
 use arrow_array::{Array, ArrayRef, RecordBatch, StructArray};
-use arrow_buffer::{NullBufferBuilder, OffsetBuffer};
+use arrow_buffer::{ArrowNativeType, NullBufferBuilder, OffsetBuffer};
 use arrow_schema::{ArrowError, DataType, Field, FieldRef, Fields, IntervalUnit, Schema, TimeUnit};
 use base64::Engine as _;
 use serde_json::Value;
@@ -413,9 +413,31 @@ fn write_value(a: &dyn Array, i: usize, out: &mut Vec<u8>) -> Result<(), ArrowEr
             }
         }
         D::Dictionary(..) => {
-            let d = a.as_any_dictionary();
-            let k = d.normalized_keys()[i];
-            write_value(d.values().as_ref(), k, out)?;
+            // The key of slot `i` (`normalized_keys` would convert every key per call).
+            let DataType::Dictionary(kt, _) = a.data_type() else {
+                unreachable!()
+            };
+            macro_rules! key {
+                ($t:ty) => {
+                    a.as_dictionary::<$t>().keys().value(i).as_usize()
+                };
+            }
+            let k = match kt.as_ref() {
+                D::Int8 => key!(Int8Type),
+                D::Int16 => key!(Int16Type),
+                D::Int32 => key!(Int32Type),
+                D::Int64 => key!(Int64Type),
+                D::UInt8 => key!(UInt8Type),
+                D::UInt16 => key!(UInt16Type),
+                D::UInt32 => key!(UInt32Type),
+                D::UInt64 => key!(UInt64Type),
+                other => {
+                    return Err(ArrowError::InvalidArgumentError(format!(
+                        "dictionary key type {other}"
+                    )))
+                }
+            };
+            write_value(a.as_any_dictionary().values().as_ref(), k, out)?;
         }
         D::Union(..) => {
             let u = a.as_union();

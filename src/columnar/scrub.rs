@@ -697,11 +697,7 @@ fn make_dict<K: ArrowDictionaryKeyType>(
 mod tests {
     use super::*;
     use crate::columnar::testdata::sample_batch;
-    use arrow_array::builder::{
-        FixedSizeListBuilder, LargeListBuilder, LargeStringBuilder, MapBuilder, StringBuilder,
-        StringDictionaryBuilder,
-    };
-    use arrow_array::Int64Array;
+    use arrow_array::builder::StringDictionaryBuilder;
     use arrow_schema::{Field, Schema};
 
     fn paths(batch: &RecordBatch, sel: &Selection) -> Vec<(usize, String, String)> {
@@ -858,60 +854,7 @@ mod tests {
 
     #[test]
     fn map_large_view_fixed_and_large_list() {
-        // map<utf8, utf8>
-        let mut m = MapBuilder::new(None, StringBuilder::new(), StringBuilder::new());
-        m.keys().append_value("email");
-        m.values().append_value("a@x.io");
-        m.keys().append_value("name");
-        m.values().append_null();
-        m.append(true).unwrap();
-        m.append(false).unwrap();
-        let map = m.finish();
-        // map<int64, utf8>
-        let mut mi = MapBuilder::new(
-            None,
-            arrow_array::builder::Int64Builder::new(),
-            StringBuilder::new(),
-        );
-        mi.keys().append_value(7);
-        mi.values().append_value("b@x.io");
-        mi.append(true).unwrap();
-        mi.append(true).unwrap();
-        let mapi = mi.finish();
-        let large = LargeStringArray::from(vec![Some("c@x.io"), None]);
-        let view = StringViewArray::from(vec![None, Some("a long string value d@x.io !!")]);
-        let mut fl = FixedSizeListBuilder::new(StringBuilder::new(), 2);
-        fl.values().append_value("e@x.io");
-        fl.values().append_value("ok");
-        fl.append(true);
-        fl.values().append_null();
-        fl.values().append_null();
-        fl.append(false);
-        let fixed = fl.finish();
-        let mut ll = LargeListBuilder::new(LargeStringBuilder::new());
-        ll.append_null();
-        ll.values().append_value("f@x.io");
-        ll.append(true);
-        let llist = ll.finish();
-        let ids = Int64Array::from(vec![1, 2]);
-        let cols: Vec<ArrayRef> = vec![
-            Arc::new(ids),
-            Arc::new(map),
-            Arc::new(mapi),
-            Arc::new(large),
-            Arc::new(view),
-            Arc::new(fixed),
-            Arc::new(llist),
-        ];
-        let names = ["id", "m", "mi", "large", "view", "fixed", "ll"];
-        let schema = Arc::new(Schema::new(
-            names
-                .iter()
-                .zip(&cols)
-                .map(|(n, c)| Field::new(*n, c.data_type().clone(), true))
-                .collect::<Vec<_>>(),
-        ));
-        let batch = RecordBatch::try_new(schema, cols).unwrap();
+        let batch = crate::columnar::testdata::exotic_batch();
         let got = paths(&batch, &Selection::all());
         let want: Vec<(usize, String, String)> = [
             (0, "m.email", "a@x.io"),

@@ -21,11 +21,14 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use arrow_array::builder::StringDictionaryBuilder;
+use arrow_array::builder::{
+    FixedSizeListBuilder, LargeListBuilder, LargeStringBuilder, MapBuilder, StringBuilder,
+    StringDictionaryBuilder,
+};
 use arrow_array::types::Int32Type;
 use arrow_array::{
-    ArrayRef, Float64Array, Int64Array, ListArray, RecordBatch, StringArray, StructArray,
-    TimestampMicrosecondArray,
+    ArrayRef, Float64Array, Int64Array, LargeStringArray, ListArray, RecordBatch, StringArray,
+    StringViewArray, StructArray, TimestampMicrosecondArray,
 };
 use arrow_buffer::{NullBuffer, OffsetBuffer};
 use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
@@ -293,6 +296,66 @@ pub fn sample_batch(rows: usize, seed: u64) -> RecordBatch {
         Arc::new(meta),
     ];
     RecordBatch::try_new(schema, columns).expect("sample batch matches its schema")
+}
+
+/// Two rows over the less common string containers, with nulls at every level:
+/// `id: int64`, `m: map<utf8, utf8>`, `mi: map<int64, utf8>`, `large: large_utf8`,
+/// `view: utf8_view`, `fixed: fixed_size_list<utf8, 2>`, `ll: large_list<large_utf8>`.
+pub fn exotic_batch() -> RecordBatch {
+    // map<utf8, utf8>
+    let mut m = MapBuilder::new(None, StringBuilder::new(), StringBuilder::new());
+    m.keys().append_value("email");
+    m.values().append_value("a@x.io");
+    m.keys().append_value("name");
+    m.values().append_null();
+    m.append(true).expect("map entry");
+    m.append(false).expect("map entry");
+    let map = m.finish();
+    // map<int64, utf8>
+    let mut mi = MapBuilder::new(
+        None,
+        arrow_array::builder::Int64Builder::new(),
+        StringBuilder::new(),
+    );
+    mi.keys().append_value(7);
+    mi.values().append_value("b@x.io");
+    mi.append(true).expect("map entry");
+    mi.append(true).expect("map entry");
+    let mapi = mi.finish();
+    let large = LargeStringArray::from(vec![Some("c@x.io"), None]);
+    let view = StringViewArray::from(vec![None, Some("a long string value d@x.io !!")]);
+    let mut fl = FixedSizeListBuilder::new(StringBuilder::new(), 2);
+    fl.values().append_value("e@x.io");
+    fl.values().append_value("ok");
+    fl.append(true);
+    fl.values().append_null();
+    fl.values().append_null();
+    fl.append(false);
+    let fixed = fl.finish();
+    let mut ll = LargeListBuilder::new(LargeStringBuilder::new());
+    ll.append_null();
+    ll.values().append_value("f@x.io");
+    ll.append(true);
+    let llist = ll.finish();
+    let ids = Int64Array::from(vec![1, 2]);
+    let cols: Vec<ArrayRef> = vec![
+        Arc::new(ids),
+        Arc::new(map),
+        Arc::new(mapi),
+        Arc::new(large),
+        Arc::new(view),
+        Arc::new(fixed),
+        Arc::new(llist),
+    ];
+    let names = ["id", "m", "mi", "large", "view", "fixed", "ll"];
+    let schema = Arc::new(Schema::new(
+        names
+            .iter()
+            .zip(&cols)
+            .map(|(n, c)| Field::new(*n, c.data_type().clone(), true))
+            .collect::<Vec<_>>(),
+    ));
+    RecordBatch::try_new(schema, cols).expect("exotic batch matches its schema")
 }
 
 #[cfg(test)]

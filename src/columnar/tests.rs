@@ -200,3 +200,57 @@ fn fingerprint_sees_metadata_and_types() {
     assert_eq!(schema_fingerprint(&s), schema_fingerprint(&sample_schema()));
     assert_eq!(schema_fingerprint(&s).len(), 64);
 }
+
+#[test]
+fn exotic_types_round_trip_after_rewrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("x.parquet");
+    let batch = super::testdata::exotic_batch();
+    let out = rewrite_strings(&batch, &Selection::all(), &mut |_, _, s| {
+        s.contains('@').then(|| s.replace('@', "<at>"))
+    })
+    .unwrap();
+    write(&p, std::slice::from_ref(&out), &WriterOptions::default());
+    let back = read_all(&p, 1);
+    assert_eq!(back.len(), 2);
+    let back = concat_batches(&batch.schema(), &back).unwrap();
+    assert_eq!(back, out);
+    let mut json = Vec::new();
+    json::write_jsonl(&back, &mut json).unwrap();
+    let json = String::from_utf8(json).unwrap();
+    assert!(!json.contains('@') && json.contains("<at>"), "{json}");
+}
+
+#[test]
+fn dictionary_rewrite_survives_parquet() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("d.parquet");
+    let batch = sample_batch(300, 8);
+    let out = rewrite_strings(
+        &batch,
+        &Selection::parse(&["lang"]).unwrap(),
+        &mut |_, _, s| (s == "en").then(|| "EN".to_string()),
+    )
+    .unwrap();
+    assert!(!Arc::ptr_eq(batch.column(2), out.column(2)));
+    assert!(Arc::ptr_eq(batch.column(1), out.column(1)));
+    write(&p, std::slice::from_ref(&out), &WriterOptions::default());
+    let back = concat_batches(out.schema_ref(), &read_all(&p, 8192)).unwrap();
+    assert_eq!(back.schema(), batch.schema());
+    let mut langs = Vec::new();
+    visit_strings(
+        &back,
+        &Selection::parse(&["lang"]).unwrap(),
+        &mut |_, _, s| langs.push(s.to_string()),
+    );
+    assert!(langs.contains(&"EN".to_string()) && !langs.contains(&"en".to_string()));
+}
+
+#[test]
+fn handles_cross_threads() {
+    fn send_sync<T: Send + Sync>() {}
+    fn send<T: Send>() {}
+    send_sync::<ParquetFile>();
+    send::<Batches>();
+    send::<ShardWriter>();
+}
