@@ -94,6 +94,18 @@ impl ParquetFile {
         self.meta.metadata().row_group(index).num_rows().max(0) as u64
     }
 
+    /// A batch size (rows) whose decoded batches hold about `target_bytes`, from the
+    /// uncompressed sizes in the footer, between 1 and [`DEFAULT_BATCH_SIZE`]: use it to keep
+    /// memory bounded when rows are large (a batch of 8192 one-megabyte documents would
+    /// need 8 GB).
+    pub fn batch_size_for(&self, target_bytes: usize) -> usize {
+        let md = self.meta.metadata();
+        let bytes: i64 = md.row_groups().iter().map(|g| g.total_byte_size()).sum();
+        let rows = self.num_rows().max(1);
+        let per_row = (bytes.max(0) as u64).div_ceil(rows).max(1);
+        ((target_bytes as u64 / per_row) as usize).clamp(1, DEFAULT_BATCH_SIZE)
+    }
+
     /// All rows, row group after row group, in batches of at most `batch_size` rows
     /// (a batch never spans two row groups).
     pub fn batches(&self, batch_size: usize) -> Batches {

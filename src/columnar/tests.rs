@@ -43,6 +43,9 @@ fn round_trip_keeps_schema_and_rows() {
     assert_eq!(f.schema(), &sample_schema(), "schema incl. metadata");
     assert_eq!(f.num_rows(), 1000);
     assert_eq!(f.fingerprint(), schema_fingerprint(&sample_schema()));
+    assert_eq!(f.batch_size_for(1 << 30), DEFAULT_BATCH_SIZE);
+    let small = f.batch_size_for(10_000);
+    assert!((10..1000).contains(&small), "{small}");
     let back = read_all(&p, 128);
     assert!(back.iter().all(|b| b.num_rows() <= 128));
     let back = concat_batches(f.schema(), &back).unwrap();
