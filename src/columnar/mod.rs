@@ -39,7 +39,7 @@ pub mod testdata;
 pub mod writer;
 
 pub use reader::{schema_fingerprint, Batches, ParquetFile, DEFAULT_BATCH_SIZE};
-pub use scrub::{rewrite_strings, visit_strings, Rewrite, Visit};
+pub use scrub::{rewrite_strings, unreachable_strings, visit_strings, Rewrite, Visit};
 pub use writer::{ShardSummary, ShardWriter, WriterOptions};
 
 #[cfg(test)]

@@ -101,6 +101,62 @@ pub fn rewrite_strings(
     )
 }
 
+/// Paths of the string fields in `schema` that [`visit_strings`] and [`rewrite_strings`]
+/// cannot reach (strings beneath `ListView`, unions, run-end encoding, or dictionaries of
+/// nested values), in selector syntax (`a.b[*]`). A pipeline should refuse (or report) a
+/// file for which this is not empty rather than pass those strings through unscanned.
+/// Map keys are not listed: they are never scanned, by design.
+pub fn unreachable_strings(schema: &arrow_schema::Schema) -> Vec<String> {
+    let mut out = Vec::new();
+    for f in schema.fields() {
+        unreachable_in(f.data_type(), f.name().clone(), true, &mut out);
+    }
+    out
+}
+
+fn unreachable_in(t: &DataType, path: String, reachable: bool, out: &mut Vec<String>) {
+    match t {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View if !reachable => out.push(path),
+        DataType::Dictionary(_, v) => {
+            let string = matches!(
+                v.as_ref(),
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+            );
+            unreachable_in(v, path, reachable && string, out);
+        }
+        DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => {
+            unreachable_in(f.data_type(), format!("{path}[*]"), reachable, out);
+        }
+        DataType::ListView(f) | DataType::LargeListView(f) => {
+            unreachable_in(f.data_type(), format!("{path}[*]"), false, out);
+        }
+        DataType::Struct(fs) => {
+            for f in fs {
+                unreachable_in(
+                    f.data_type(),
+                    format!("{path}.{}", f.name()),
+                    reachable,
+                    out,
+                );
+            }
+        }
+        DataType::Map(entries, _) => {
+            if let DataType::Struct(kv) = entries.data_type() {
+                if let Some(v) = kv.get(1) {
+                    unreachable_in(v.data_type(), format!("{path}.*"), reachable, out);
+                }
+            }
+        }
+        DataType::Union(fs, _) => {
+            for (_, f) in fs.iter() {
+                unreachable_in(f.data_type(), format!("{path}.{}", f.name()), false, out);
+            }
+        }
+        DataType::RunEndEncoded(_, v) => unreachable_in(v.data_type(), path, false, out),
+        _ => {}
+    }
+}
+
 // ---- plan: the string-bearing part of a batch, downcast once per batch ----
 
 /// A string array of one of the three layouts.
@@ -805,6 +861,24 @@ mod tests {
         assert!(paths(&batch, &first)
             .iter()
             .all(|(_, p, _)| p.starts_with("messages.[1].")));
+    }
+
+    #[test]
+    fn reports_strings_it_cannot_reach() {
+        use crate::columnar::testdata::{exotic_batch, sample_schema};
+        assert!(unreachable_strings(&sample_schema()).is_empty());
+        assert!(unreachable_strings(&exotic_batch().schema()).is_empty());
+        let lv = DataType::ListView(Arc::new(Field::new_list_field(DataType::Utf8, true)));
+        let ree = DataType::RunEndEncoded(
+            Arc::new(Field::new("run_ends", DataType::Int32, false)),
+            Arc::new(Field::new("values", DataType::Utf8, true)),
+        );
+        let schema = Schema::new(vec![
+            Field::new("ok", DataType::Utf8, true),
+            Field::new_struct("s", vec![Field::new("lv", lv, true)], true),
+            Field::new("r", ree, true),
+        ]);
+        assert_eq!(unreachable_strings(&schema), ["s.lv[*]", "r"]);
     }
 
     #[test]
