@@ -29,6 +29,7 @@
 //! ```
 
 pub mod cli;
+pub mod columnar;
 pub mod dedup;
 pub mod detect;
 pub mod error;
