@@ -45,5 +45,6 @@ pub mod scrub;
 pub mod secret;
 pub mod select;
 pub mod settings;
+pub mod sink;
 pub mod validate;
 pub mod verify;
