@@ -100,7 +100,14 @@ pub struct RunArgs {
     /// Close a shard after this many uncompressed bytes [default: 256MiB].
     #[arg(long, env = env::SHARD_SIZE, value_name = "SIZE")]
     pub shard_size: Option<ByteSize>,
-    /// Shard compression [default: zstd].
+    /// Output format [default: the inputs' format: parquet when every input is Parquet,
+    /// else jsonl].
+    #[arg(long, value_enum)]
+    pub format: Option<crate::pipeline::OutputFormat>,
+    /// Most rows in a Parquet row group [default: 65536].
+    #[arg(long, value_name = "N")]
+    pub row_group_rows: Option<usize>,
+    /// Shard compression for JSONL [default: zstd].
     #[arg(long, value_enum, env = env::COMPRESSION)]
     pub compression: Option<OutCompression>,
     /// zstd level [default: 3].
@@ -258,6 +265,11 @@ fn run(args: RunArgs) -> Result<ExitCode> {
             .zstd_level
             .or(file.zstd_level)
             .unwrap_or(settings::DEFAULT_ZSTD_LEVEL),
+        format: args.format.or(file.format),
+        row_group_rows: args
+            .row_group_rows
+            .or(file.row_group_rows)
+            .unwrap_or(crate::columnar::WriterOptions::default().max_row_group_rows),
         max_record_bytes: args
             .max_record_bytes
             .or(file.max_record_bytes)
@@ -276,7 +288,16 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         overwrite: args.overwrite,
     };
     let key = resolve_key(args.key_file, file.key_file, args.quiet)?;
-    let m = pipeline::run_into(&cfg, &rt, &rules, &key, Some(&args.output))?;
+    let m = pipeline::run(pipeline::Job {
+        cfg: &cfg,
+        rt: &rt,
+        rules: &rules,
+        key: &key,
+        out_dir: &args.output,
+        files: None,
+        partition: None,
+        sink: None,
+    })?;
     let t = &m.totals;
     if !args.quiet {
         eprintln!(

@@ -59,6 +59,10 @@ pub struct RunFile {
     pub shard_size: Option<ByteSize>,
     /// `--compression`.
     pub compression: Option<OutCompression>,
+    /// `--format`.
+    pub format: Option<crate::pipeline::OutputFormat>,
+    /// `--row-group-rows`.
+    pub row_group_rows: Option<usize>,
     /// `--zstd-level`.
     pub zstd_level: Option<i32>,
     /// `--threads`.
