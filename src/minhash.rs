@@ -14,19 +14,21 @@
 //! Input is the dedup normalization of the *scrubbed* text ([`crate::normalize`]: NFKC,
 //! lowercase, whitespace runs collapsed to one space).
 //!
-//! 1. **Shingling, chosen per record from its script.** Count the non-whitespace characters
-//!    and, among them, the CJK ones (Han incl. extensions and compatibility ideographs,
-//!    CJK symbols and punctuation U+3000–303F, Hiragana, Katakana, Hangul syllables and jamo).
-//!    If at least 1 in 4 is CJK ([`Shingling::Chars`]), tokens are the non-whitespace
-//!    *characters* and shingles are `ngram_chars`-grams of them (default 5). Otherwise
-//!    ([`Shingling::Words`]) tokens are whitespace-separated words (split on ASCII
-//!    whitespace, which is the only whitespace left after normalization) and shingles are
-//!    `ngram_words`-grams (default 5). Mixed text: the 25 % rule sends Chinese prose with
-//!    English terms, numbers, URLs or pseudonym tokens to character shingles (word shingles
-//!    would be useless on unsegmented text, while character shingles still work on the
-//!    Latin part); English prose with a few Chinese names stays on words. A text with fewer
-//!    tokens than `n` is one shingle (all its tokens). A text with no token has an empty
-//!    signature and is never a near-duplicate (exact dedup handles empty texts).
+//! 1. **Shingling, chosen per record from its script.** Tokens are separated by ASCII
+//!    whitespace only (the only whitespace left after normalization). Count the characters
+//!    other than ASCII whitespace and, among them, the CJK ones ([`is_cjk`]: Han including
+//!    extensions and compatibility ideographs, CJK symbols and punctuation, Hiragana,
+//!    Katakana, Bopomofo, Hangul). If at least 1 in 4 is CJK ([`Shingling::Chars`]), tokens
+//!    are the *characters* (ASCII whitespace skipped) and shingles are `ngram_chars`-grams
+//!    (default 5). Otherwise ([`Shingling::Words`]) tokens are the whitespace-separated
+//!    words and shingles are `ngram_words`-grams (default 5). Mixed text: the 1-in-4 rule
+//!    sends Chinese prose with English terms, numbers, URLs or pseudonym tokens to
+//!    character shingles (word shingles would be useless on unsegmented text, while
+//!    character shingles still work on the Latin part); English prose with a few Chinese
+//!    names stays on words. A text with fewer tokens than `n` is one shingle (all its
+//!    tokens). A text with no token has an empty signature and is never a near-duplicate
+//!    (exact dedup handles empty texts). Unsegmented non-CJK scripts (Thai, Lao, Khmer,
+//!    Myanmar) fall to word shingles over long tokens and get poor recall: not handled.
 //! 2. **Token hashes, once per token:** `t = xxh3_64_with_secret(utf8(token), S)` where `S`
 //!    is a 192-byte secret derived from the caller's 32-byte key material as
 //!    `HMAC-SHA256(k, "scrubline/minhash/v1/secret" || i)` for `i = 0..6`, concatenated.
@@ -38,10 +40,13 @@
 //! 4. **One-permutation hashing** into `K = 128` bins ([`BINS`]): bin `x >> 57`, value the low
 //!    32 bits of `x`; each bin keeps its minimum. Cost per shingle is constant: no loop over
 //!    permutations at all (the "naive MinHash" loop is what caps pipelines near 25 MB/s).
-//! 5. **Optimal densification** (Shrivastava 2017): an empty bin `i` takes the value of the
-//!    first originally non-empty bin `j` in its probe sequence `j_t = fmix64(d ^ (i << 32 | t))
-//!    >> 57`, `t = 1, 2, …`, `d` the third 8 bytes of the mix HMAC above. Both documents of a
-//!    pair use the same sequence, which keeps `P[bin values equal] = J`.
+//! 5. **Densification** (optimal densification, Shrivastava 2017, with the probe sequence
+//!    replaced by a fixed order): an empty bin `i` takes the value of the originally
+//!    non-empty bin `j` that comes first in bin `i`'s donor order, bins sorted by
+//!    `fmix64(d ^ (i << 32 | j))` (`d` the third 8 bytes of the mix HMAC above). The order
+//!    depends only on `i` and the key, so both documents of a pair use the same one, and
+//!    `P[bin values equal] = J` holds as with probing. A 128 × 128 table of ranks makes it a
+//!    vectorized min per empty bin, about 1 µs for a 100-byte text.
 //! 6. **Bands:** bins `0 .. bands·rows` are cut into `bands` bands of `rows` bins; band `b`'s
 //!    hash is `xxh3_64_with_secret(le_u32(b) || le_u32(bin) for its rows, S)`.
 //!    Defaults: 10 bands × 4 rows. The probability that a pair at Jaccard `s` shares at
@@ -91,11 +96,23 @@
 //! # Memory
 //!
 //! Per record: 64 B sketch + 8 B caller ordinal + 4 B union-find parent + 1 bit, plus one
-//! entry per *new* band hash in `bands` open-addressing tables (12 B per slot, load ≤ 0.75).
-//! Measured with [`LshIndex::memory_bytes`] over 1 M distinct synthetic records at the
-//! default 10 bands: see `memory_per_record` in the tests (about 250–300 B per record,
-//! i.e. about 2.5–3 GB for 10 M records; the figure depends on where the table doublings
-//! fall).
+//! entry per *new* band hash in each of the `bands` open-addressing tables (12 B per slot:
+//! u64 band hash + u32 record index). Nothing else: no text, no full signature. Measured
+//! with [`LshIndex::memory_bytes`] (allocated capacity) on distinct synthetic records at the
+//! default 10 bands, release build:
+//!
+//! | records | [`LshIndex::new`] (tables grow 1.5×, vectors 2×) | [`LshIndex::with_capacity`] |
+//! |---------|------------------|------------------|
+//! | 1 M     | 261 B/record     | 248 B/record     |
+//! | 1.5 M   | 288 B/record     | 248 B/record     |
+//! | 2 M     | 284 B/record     | 248 B/record     |
+//! | 3 M     | 311 B/record     | 248 B/record     |
+//!
+//! So 10 M records take about 2.5 GB sized up front, 2.6–3.1 GB grown on the fly (plus a
+//! transient ~10 % while one band table is rehashed). Near-duplicates cost less: their band
+//! hashes are mostly already present and not stored again. For corpora beyond one node's
+//! memory, the band hashes go to Parquet and the candidate step runs per hash partition
+//! (NOTES B.2); [`Signature::band_hashes`] is what that file stores.
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
@@ -311,7 +328,8 @@ pub struct MinHasher {
     secret: Box<[u8; 192]>,
     word_mix: u64,
     char_mix: u64,
-    dens_mix: u64,
+    /// `donor_order[i][j] = rank << 7 | j`, the rank of bin `j` in bin `i`'s donor order.
+    donor_order: Box<[[i16; BINS]; BINS]>,
 }
 
 impl std::fmt::Debug for MinHasher {
@@ -337,38 +355,58 @@ fn is_ascii_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
 }
 
-/// True for the characters counted as CJK by the shingling rule.
+/// True for the characters counted as CJK by the shingling rule: Hangul Jamo
+/// (U+1100–11FF); U+2E80–9FFF (CJK radicals, CJK symbols and punctuation, Hiragana,
+/// Katakana, Bopomofo, Hangul compatibility Jamo, enclosed CJK, CJK extension A, CJK
+/// unified ideographs); Hangul syllables (U+AC00–D7AF); CJK compatibility ideographs
+/// (U+F900–FAFF); U+20000–3FFFF (CJK extensions B and later).
 pub fn is_cjk(c: char) -> bool {
     matches!(c as u32,
-        0x1100..=0x11FF       // Hangul Jamo
-        | 0x2E80..=0x2FDF     // CJK radicals, Kangxi radicals
-        | 0x3000..=0x303F     // CJK symbols and punctuation
-        | 0x3040..=0x30FF     // Hiragana, Katakana
-        | 0x3130..=0x318F     // Hangul compatibility Jamo
-        | 0x31F0..=0x31FF     // Katakana phonetic extensions
-        | 0x3400..=0x4DBF     // CJK extension A
-        | 0x4E00..=0x9FFF     // CJK unified ideographs
-        | 0xAC00..=0xD7AF     // Hangul syllables
-        | 0xF900..=0xFAFF     // CJK compatibility ideographs
-        | 0x20000..=0x3FFFF   // CJK extensions B..
-    )
+        0x1100..=0x11FF | 0x2E80..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0x20000..=0x3FFFF)
 }
 
-/// The shingling the scheme picks for `normalized_text` (see the module docs).
+/// Length of the UTF-8 sequence starting with lead byte `b`.
+#[inline(always)]
+fn utf8_len(b: u8) -> usize {
+    match b {
+        0..=0x7F => 1,
+        0x80..=0xDF => 2,
+        0xE0..=0xEF => 3,
+        _ => 4,
+    }
+}
+
+/// The shingling the scheme picks for `normalized_text` (see the module docs). Only ASCII
+/// whitespace separates tokens: it is the only whitespace [`crate::normalize`] leaves.
 pub fn choose_shingling(normalized_text: &str) -> Shingling {
+    let b = normalized_text.as_bytes();
     if normalized_text.is_ascii() {
-        return if normalized_text.bytes().all(is_ascii_ws) {
+        return if b.iter().all(|&c| is_ascii_ws(c)) {
             Shingling::Empty
         } else {
             Shingling::Words
         };
     }
     let (mut cjk, mut non_ws) = (0usize, 0usize);
-    for c in normalized_text.chars() {
-        if !c.is_whitespace() {
-            non_ws += 1;
-            cjk += usize::from(is_cjk(c));
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        if c < 0x80 {
+            non_ws += usize::from(!is_ascii_ws(c));
+            i += 1;
+            continue;
         }
+        non_ws += 1;
+        // Decode just enough of the code point to classify it (the input is valid UTF-8).
+        let l = utf8_len(c);
+        let cp = match l {
+            2 => 0,
+            3 => (u32::from(c & 0x0F) << 12) | (u32::from(b[i + 1] & 0x3F) << 6),
+            _ => (u32::from(c & 0x07) << 18) | (u32::from(b[i + 1] & 0x3F) << 12),
+        };
+        cjk += usize::from(matches!(cp,
+            0x1100..=0x11FF | 0x2E80..=0x9FFF | 0xAC00..=0xD7AF | 0xF900..=0xFAFF | 0x20000..=0x3FFFF));
+        i += l;
     }
     if non_ws == 0 {
         Shingling::Empty
@@ -445,6 +483,21 @@ impl<'a> Roller<'a> {
     }
 }
 
+/// Bin `i`'s donor order: bins `j` sorted by `fmix64(d ^ (i << 32 | j))`, ties by `j`.
+fn donor_order(d: u64) -> Box<[[i16; BINS]; BINS]> {
+    let mut t = Box::new([[0i16; BINS]; BINS]);
+    for (i, row) in t.iter_mut().enumerate() {
+        let mut order: Vec<(u64, usize)> = (0..BINS)
+            .map(|j| (fmix64(d ^ ((i as u64) << 32 | j as u64)), j))
+            .collect();
+        order.sort_unstable();
+        for (rank, &(_, j)) in order.iter().enumerate() {
+            row[j] = (rank << 7 | j) as i16;
+        }
+    }
+    t
+}
+
 impl MinHasher {
     /// A hasher for `params`, keyed by `key_material` (pass
     /// `key.derive(b"scrubline/minhash/v1")`: a purpose-specific subkey).
@@ -470,7 +523,7 @@ impl MinHasher {
             secret,
             word_mix: le(0),
             char_mix: le(1),
-            dens_mix: le(2),
+            donor_order: donor_order(le(2)),
         })
     }
 
@@ -494,7 +547,7 @@ impl MinHasher {
         let shingles = match out.shingling {
             Shingling::Empty => return,
             Shingling::Words => self.shingle_words(normalized_text.as_bytes(), &mut out.bins),
-            Shingling::Chars => self.shingle_chars(normalized_text, &mut out.bins),
+            Shingling::Chars => self.shingle_chars(normalized_text.as_bytes(), &mut out.bins),
         };
         out.shingles = shingles;
         self.densify(&mut out.bins);
@@ -521,40 +574,46 @@ impl MinHasher {
         r.finish()
     }
 
-    fn shingle_chars(&self, text: &str, bins: &mut [u32; BINS]) -> u32 {
+    fn shingle_chars(&self, b: &[u8], bins: &mut [u32; BINS]) -> u32 {
         let mut r = Roller::new(self.params.ngram_chars, self.char_mix, bins);
-        let b = text.as_bytes();
-        for (i, c) in text.char_indices() {
-            if c.is_whitespace() {
+        let mut i = 0;
+        while i < b.len() {
+            let c = b[i];
+            if c < 0x80 && is_ascii_ws(c) {
+                i += 1;
                 continue;
             }
-            r.push(self.token_hash(&b[i..i + c.len_utf8()]));
+            let end = i + utf8_len(c);
+            r.push(self.token_hash(&b[i..end]));
+            i = end;
         }
         r.finish()
     }
 
     fn densify(&self, bins: &mut [u32; BINS]) {
-        let mut full = [0u64; BINS / 64];
-        for (i, &v) in bins.iter().enumerate() {
-            full[i / 64] |= u64::from(v != EMPTY) << (i % 64);
+        // mask[j] = 0x7FFF for an empty bin, so that `rank | mask` never wins the min.
+        let mut mask = [0i16; BINS];
+        let mut empty = 0;
+        for (m, &v) in mask.iter_mut().zip(bins.iter()) {
+            *m = if v == EMPTY { 0x7FFF } else { 0 };
+            empty += usize::from(v == EMPTY);
         }
-        if full.iter().all(|&w| w == u64::MAX) {
+        if empty == 0 {
             return;
         }
-        debug_assert!(full.iter().any(|&w| w != 0), "a non-empty text fills a bin");
+        debug_assert!(empty < BINS, "a non-empty text fills a bin");
         for i in 0..BINS {
-            if full[i / 64] >> (i % 64) & 1 == 1 {
+            if mask[i] == 0 {
                 continue;
             }
-            let mut t = 1u64;
-            loop {
-                let j = (fmix64(self.dens_mix ^ ((i as u64) << 32 | t)) >> 57) as usize;
-                if full[j / 64] >> (j % 64) & 1 == 1 {
-                    bins[i] = bins[j];
-                    break;
-                }
-                t += 1;
-            }
+            // The donor is the non-empty bin of lowest rank in bin i's order.
+            let best = self.donor_order[i]
+                .iter()
+                .zip(&mask)
+                .map(|(&r, &m)| r | m)
+                .min()
+                .expect("BINS > 0");
+            bins[i] = bins[(best & 0x7F) as usize];
         }
     }
 
@@ -590,7 +649,8 @@ pub struct NearDup {
     pub matched_similarity: f64,
 }
 
-/// Open-addressing table: band hash → dense id of the first record with it.
+/// Open-addressing table (linear probing, any capacity, home slot by multiply-shift):
+/// band hash → dense id of the first record with it.
 #[derive(Default)]
 struct BandTable {
     keys: Vec<u64>, // 0 = empty slot
@@ -598,15 +658,30 @@ struct BandTable {
     len: usize,
 }
 
+const MIN_SLOTS: usize = 1024;
+
 impl BandTable {
+    fn with_slots(slots: usize) -> BandTable {
+        BandTable {
+            keys: vec![0; slots],
+            vals: vec![0; slots],
+            len: 0,
+        }
+    }
+
+    #[inline(always)]
+    fn home(key: u64, slots: usize) -> usize {
+        ((u128::from(key) * slots as u128) >> 64) as usize
+    }
+
     /// Returns the existing id for `key`, or inserts `id` and returns `None`.
     fn get_or_insert(&mut self, key: u64, id: u32) -> Option<u32> {
         let key = key.max(1);
         if (self.len + 1) * 4 > self.keys.len() * 3 {
             self.grow();
         }
-        let mask = self.keys.len() - 1;
-        let mut i = (key as usize) & mask;
+        let slots = self.keys.len();
+        let mut i = Self::home(key, slots);
         loop {
             let k = self.keys[i];
             if k == key {
@@ -618,25 +693,34 @@ impl BandTable {
                 self.len += 1;
                 return None;
             }
-            i = (i + 1) & mask;
+            i += 1;
+            if i == slots {
+                i = 0;
+            }
         }
     }
 
+    /// Grows by 1.5×, which keeps the average load near 0.6.
     fn grow(&mut self) {
-        let cap = (self.keys.len() * 2).max(1024);
-        let old_keys = std::mem::replace(&mut self.keys, vec![0; cap]);
-        let old_vals = std::mem::replace(&mut self.vals, vec![0; cap]);
-        let mask = cap - 1;
-        for (k, v) in old_keys.into_iter().zip(old_vals) {
+        let old = std::mem::replace(
+            self,
+            BandTable::with_slots((self.keys.len() * 3 / 2).max(MIN_SLOTS)),
+        );
+        let slots = self.keys.len();
+        for (k, v) in old.keys.into_iter().zip(old.vals) {
             if k != 0 {
-                let mut i = (k as usize) & mask;
+                let mut i = Self::home(k, slots);
                 while self.keys[i] != 0 {
-                    i = (i + 1) & mask;
+                    i += 1;
+                    if i == slots {
+                        i = 0;
+                    }
                 }
                 self.keys[i] = k;
                 self.vals[i] = v;
             }
         }
+        self.len = old.len;
     }
 
     fn memory_bytes(&self) -> usize {
@@ -670,14 +754,24 @@ impl std::fmt::Debug for LshIndex {
 impl LshIndex {
     /// An empty index for `params` (validate them first, e.g. through [`MinHasher::new`]).
     pub fn new(params: &MinHashParams) -> LshIndex {
+        LshIndex::with_capacity(params, 0)
+    }
+
+    /// An empty index sized for `records` records, so that up to that many it neither
+    /// reallocates nor wastes space on growth headroom (tables at load ≤ 0.7). The index
+    /// still grows past the hint.
+    pub fn with_capacity(params: &MinHashParams, records: usize) -> LshIndex {
+        let slots = (records * 10 / 7).max(MIN_SLOTS);
         LshIndex {
             threshold: params.threshold,
             bands: params.bands,
-            tables: (0..params.bands).map(|_| BandTable::default()).collect(),
-            ordinals: Vec::new(),
-            parent: Vec::new(),
-            sketches: Vec::new(),
-            has_dup: Vec::new(),
+            tables: (0..params.bands)
+                .map(|_| BandTable::with_slots(slots))
+                .collect(),
+            ordinals: Vec::with_capacity(records),
+            parent: Vec::with_capacity(records),
+            sketches: Vec::with_capacity(records),
+            has_dup: Vec::with_capacity(records.div_ceil(64)),
             clusters: 0,
             removed: 0,
         }
