@@ -226,6 +226,14 @@ fn near_copy(g: &mut Gen, lang: Lang, words: &[String], target: f64) -> (String,
 // ---------------------------------------------------------------- unit tests
 
 #[test]
+fn hasher_is_shareable_across_workers() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<MinHasher>();
+    send_sync::<Signature>();
+    send_sync::<LshIndex>();
+}
+
+#[test]
 fn identical_text_identical_signature() {
     let h = hasher();
     let a = sig(
@@ -790,17 +798,25 @@ fn evaluation_on_labeled_corpus() {
 // ---------------------------------------------------------------- speed
 
 /// `cargo test --release --lib minhash::tests::signature_speed -- --ignored --nocapture`
+/// (`SPEED_MB` and `SPEED_DOC_BYTES` change the amount of text and the record size).
 #[test]
 #[ignore]
 fn signature_speed() {
+    let env = |k: &str, d: usize| {
+        std::env::var(k)
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(d)
+    };
+    let (mb, doc_bytes) = (env("SPEED_MB", 50), env("SPEED_DOC_BYTES", 3500));
     let h = hasher();
     let mut g = Gen::new(77);
     for lang in [Lang::En, Lang::Zh] {
         let mut docs = Vec::new();
         let mut total = 0;
-        while total < 50_000_000 {
+        while total < mb * 1_000_000 {
             let mut w = g.doc_words(lang);
-            while Gen::render(lang, &w).len() < 3500 {
+            while Gen::render(lang, &w).len() < doc_bytes {
                 w.extend(g.doc_words(lang));
             }
             let t = dedup_normalize(&Gen::render(lang, &w));
