@@ -298,6 +298,18 @@ fn script_rule() {
     assert_eq!(choose_shingling("こんにちは世界"), Shingling::Chars);
     assert_eq!(choose_shingling("안녕하세요 세계"), Shingling::Chars);
     assert_eq!(choose_shingling("grüße aus köln"), Shingling::Words);
+    // The byte-level classifier agrees with `is_cjk` on every code point.
+    for c in (0..0x40000u32).filter_map(char::from_u32) {
+        let s = format!("{c}{c}");
+        let want = if c.is_ascii() && is_ascii_ws(c as u8) {
+            Shingling::Empty
+        } else if is_cjk(c) {
+            Shingling::Chars
+        } else {
+            Shingling::Words
+        };
+        assert_eq!(choose_shingling(&s), want, "U+{:04X}", c as u32);
+    }
 }
 
 #[test]
