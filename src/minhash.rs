@@ -145,7 +145,7 @@ const EMPTY: u32 = u32::MAX;
 const P: u64 = 0x9E37_79B9_7F4A_7C15;
 
 /// Parameters of the scheme. [`Default`] gives the documented defaults.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MinHashParams {
     /// Words per shingle for space-delimited text (default 5).
     pub ngram_words: usize,
@@ -212,6 +212,17 @@ impl MinHashParams {
             ));
         }
         Ok(())
+    }
+
+    /// A one-line identity of the signature scheme, for the manifest and the key-value
+    /// metadata of signature files: two runs can join band hashes only if these are equal
+    /// (and the key fingerprints too). The threshold is not part of it: it only affects
+    /// the index, not the hashes. Example: `minhash-v1/oph128/xxh3-keyed/w5/c5/b10x4`.
+    pub fn scheme_id(&self) -> String {
+        format!(
+            "minhash-v{}/oph{BINS}/xxh3-keyed/w{}/c{}/b{}x{}",
+            self.scheme_version, self.ngram_words, self.ngram_chars, self.bands, self.rows
+        )
     }
 
     /// Probability that a pair at Jaccard similarity `s` shares at least one band:

@@ -374,6 +374,9 @@ fn params_are_validated() {
         assert!(MinHasher::new(p.clone(), [0; 32]).is_err(), "{p:?}");
     }
     let p = MinHashParams::default();
+    assert_eq!(p.scheme_id(), "minhash-v1/oph128/xxh3-keyed/w5/c5/b10x4");
+    let json = serde_json::to_string(&p).unwrap();
+    assert_eq!(serde_json::from_str::<MinHashParams>(&json).unwrap(), p);
     assert!((p.candidate_probability(0.8) - 0.9949).abs() < 1e-3);
     assert!((p.candidate_probability(0.5) - 0.4755).abs() < 1e-3);
 }
