@@ -614,6 +614,10 @@ fn memory_per_record_100k() {
     let per = bytes as f64 / n as f64;
     eprintln!("index memory: {bytes} B for {n} records = {per:.0} B/record");
     assert!(per < 450.0, "{per}");
+    let (bytes, n) = memory_per_record_with(100_000, true);
+    let per = bytes as f64 / n as f64;
+    eprintln!("index memory, sized: {bytes} B for {n} records = {per:.0} B/record");
+    assert!(per < 250.0, "{per}");
 }
 
 /// `cargo test --release --lib minhash::tests::memory_per_record_1m -- --ignored --nocapture`
@@ -621,17 +625,27 @@ fn memory_per_record_100k() {
 #[ignore]
 fn memory_per_record_1m() {
     for n in [1_000_000, 1_500_000, 2_000_000] {
-        let (bytes, n) = memory_per_record(n);
-        eprintln!(
-            "index memory: {bytes} B for {n} records = {:.0} B/record",
-            bytes as f64 / n as f64
-        );
+        for sized in [false, true] {
+            let (bytes, n) = memory_per_record_with(n, sized);
+            eprintln!(
+                "index memory (with_capacity: {sized}): {bytes} B for {n} records = {:.0} B/record",
+                bytes as f64 / n as f64
+            );
+        }
     }
 }
 
 fn memory_per_record(n: usize) -> (usize, usize) {
+    memory_per_record_with(n, false)
+}
+
+fn memory_per_record_with(n: usize, sized: bool) -> (usize, usize) {
     let h = hasher();
-    let mut idx = LshIndex::new(h.params());
+    let mut idx = if sized {
+        LshIndex::with_capacity(h.params(), n)
+    } else {
+        LshIndex::new(h.params())
+    };
     let mut rng = Rng(99);
     let mut s = synthetic(&h, random_bins(&mut rng));
     for i in 0..n {
