@@ -87,6 +87,17 @@ pub struct RunArgs {
     /// Keep exact duplicates.
     #[arg(long)]
     pub no_dedup: bool,
+    /// Keep near-duplicates (MinHash LSH removal is on by default).
+    #[arg(long)]
+    pub no_near_dup: bool,
+    /// Estimated Jaccard similarity at or above which a record is a near-duplicate of an
+    /// earlier one [default: 0.75].
+    #[arg(long, value_name = "J")]
+    pub near_dup_threshold: Option<f64>,
+    /// Write one JSON line per removed duplicate: its location, its survivor's location and
+    /// the estimated similarity (no text).
+    #[arg(long, value_name = "FILE")]
+    pub dedup_report: Option<PathBuf>,
     /// Replacement style: `tag` (<EMAIL_5f2c9a1e7b3d4c60>) or `redact` (<EMAIL>).
     #[arg(long, value_enum, env = env::STYLE)]
     pub style: Option<Style>,
@@ -253,6 +264,12 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         inputs: args.input.clone(),
         fields: pick_vec(args.fields, file.field),
         dedup: !args.no_dedup && file.dedup.unwrap_or(true),
+        near_dup: !args.no_near_dup && file.near_dup.unwrap_or(true),
+        near_dup_threshold: args
+            .near_dup_threshold
+            .or(file.near_dup_threshold)
+            .unwrap_or(crate::minhash::MinHashParams::default().threshold),
+        near_dup_scheme: String::new(),
         dedup_fields: pick_vec(args.dedup_fields, file.dedup_field),
         style: args.style.or(file.style).unwrap_or_default(),
         patterns: patterns.map_or_else(|| "builtin".to_string(), |p| p.display().to_string()),
@@ -278,6 +295,13 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     if !(1..=22).contains(&cfg.zstd_level) {
         bail!("--zstd-level must be between 1 and 22");
     }
+    if !(0.0..=1.0).contains(&cfg.near_dup_threshold) || cfg.near_dup_threshold == 0.0 {
+        bail!("--near-dup-threshold must be in (0, 1]");
+    }
+    let mut cfg = cfg;
+    if cfg.near_dup {
+        cfg.near_dup_scheme = pipeline::minhash_params(&cfg).scheme_id();
+    }
     let threads = args
         .threads
         .or(file.threads)
@@ -297,6 +321,7 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         files: None,
         partition: None,
         sink: None,
+        dedup_report: args.dedup_report.clone(),
     })?;
     let t = &m.totals;
     if !args.quiet {

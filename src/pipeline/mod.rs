@@ -24,11 +24,12 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::columnar::WriterOptions;
-use crate::dedup::{ExactDedup, Fingerprinter};
+use crate::dedup::{DedupReport, ExactDedup, Fingerprinter};
 use crate::detect::Detector;
 use crate::error::{Error, Result};
 use crate::input::{self, Format, InputFile};
 use crate::manifest::{self, InputEntry, Manifest, Totals};
+use crate::minhash::{LshIndex, MinHasher};
 use crate::output::{JsonlShards, OutCompression};
 use crate::pseudonym::{Key, Pseudonymizer, Style};
 use crate::rules::RuleSet;
@@ -60,6 +61,13 @@ pub struct RunConfig {
     pub fields: Vec<String>,
     /// Exact deduplication on.
     pub dedup: bool,
+    /// Near-duplicate removal on (MinHash LSH).
+    pub near_dup: bool,
+    /// Estimated Jaccard similarity at or above which a record is a near-duplicate.
+    pub near_dup_threshold: f64,
+    /// The MinHash scheme (`minhash-v1/…`), recorded so a reviewer knows how signatures
+    /// were made.
+    pub near_dup_scheme: String,
     /// `--dedup-field` selectors; empty = the default rule (`text`, else
     /// `messages[*].content`, else every scanned string).
     pub dedup_fields: Vec<String>,
@@ -146,6 +154,16 @@ pub struct Job<'a> {
     pub partition: Option<Partition>,
     /// Receives every written record (doc id, fingerprints, rule ids).
     pub sink: Option<Box<dyn RecordSink>>,
+    /// Where to write the dedup report (one line per removed record), if anywhere.
+    pub dedup_report: Option<PathBuf>,
+}
+
+/// MinHash parameters of a configuration.
+pub fn minhash_params(cfg: &RunConfig) -> crate::minhash::MinHashParams {
+    crate::minhash::MinHashParams {
+        threshold: cfg.near_dup_threshold,
+        ..crate::minhash::MinHashParams::default()
+    }
 }
 
 /// Reason codes of rejected records, as written to the manifest and rejects file. Record
@@ -271,6 +289,7 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
         files,
         partition,
         mut sink,
+        dedup_report,
     } = job;
     let files = match files {
         Some(f) => f,
@@ -306,6 +325,21 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
     let fingerprinter = Fingerprinter::new(key);
     // A rank still fingerprints (for the global stages) but never drops a record itself.
     let in_run_dedup = cfg.dedup && partition.is_none();
+    let in_run_near = cfg.near_dup && partition.is_none();
+    let params = minhash_params(cfg);
+    let minhasher = if cfg.near_dup {
+        Some(MinHasher::new(
+            params.clone(),
+            key.derive(b"scrubline/minhash/v1"),
+        )?)
+    } else {
+        None
+    };
+    let mut lsh = in_run_near.then(|| LshIndex::new(&params));
+    let mut report = match &dedup_report {
+        Some(p) => Some(DedupReport::create(p)?),
+        None => None,
+    };
     let worker = Worker {
         scrubber: &scrubber,
         fingerprinter: &fingerprinter,
@@ -314,6 +348,8 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
         dedup_on: cfg.dedup || sink.is_some(),
         max_record: cfg.max_record_bytes,
         format,
+        minhasher: minhasher.as_ref(),
+        want_id: report.is_some(),
     };
 
     let threads = rt.threads.max(1);
@@ -367,6 +403,10 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
     );
     let mut rejects = Rejects::new(out_dir, &rejects_name(partition.as_ref()));
     let mut exact = ExactDedup::new();
+    let file_paths: BTreeMap<u32, String> = files
+        .iter()
+        .map(|f| (f.index, f.path.display().to_string()))
+        .collect();
     let mut totals = Totals::default();
     let mut counts = Detections::default();
     let mut shard_index: u32 = 0;
@@ -408,10 +448,38 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
                 rejects.add(r, &inputs[index_of[&r.file]].path)?;
             }
             let mut keep = Vec::with_capacity(p.recs.len());
+            let mut bands_start = 0;
             for rec in &p.recs {
-                let survives = !in_run_dedup || exact.insert(rec.fp);
-                if !survives {
-                    totals.duplicates_removed += 1;
+                let id = doc_id(p.file, u32::try_from(rec.ordinal).unwrap_or(u32::MAX));
+                let bands = &p.bands[bands_start..rec.bands_end];
+                bands_start = rec.bands_end;
+                let mut survives = true;
+                if in_run_dedup {
+                    if let Some(first) = exact.insert(rec.fp, id) {
+                        survives = false;
+                        totals.duplicates_removed += 1;
+                        if let Some(r) = report.as_mut() {
+                            r.add(&file_paths, id, rec.id.as_deref(), first, 1.0, "exact")?;
+                        }
+                    }
+                }
+                if survives {
+                    if let (Some(index), Some(sketch)) = (lsh.as_mut(), rec.sketch) {
+                        if let Some(nd) = index.observe_parts(id, bands, sketch) {
+                            survives = false;
+                            totals.near_duplicates_removed += 1;
+                            if let Some(r) = report.as_mut() {
+                                r.add(
+                                    &file_paths,
+                                    id,
+                                    rec.id.as_deref(),
+                                    nd.survivor,
+                                    nd.similarity,
+                                    "near",
+                                )?;
+                            }
+                        }
+                    }
                 }
                 keep.push(survives);
             }
@@ -470,20 +538,25 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
                 }
             }
             let mut rules_start = 0;
+            let mut bands_start = 0;
             for (i, rec) in p.recs.iter().enumerate() {
                 let rules = &p.rules[rules_start..rec.rules_end];
                 rules_start = rec.rules_end;
+                let bands = &p.bands[bands_start..rec.bands_end];
+                bands_start = rec.bands_end;
                 if !keep[i] {
                     continue;
                 }
                 totals.records_out += 1;
                 rules.iter().for_each(|&r| counts.add(r));
                 if let Some(sink) = sink.as_mut() {
+                    let sketch = rec.sketch.map(|k| k.to_bytes());
                     sink.record(&SinkRecord {
                         doc_id: doc_id(p.file, u32::try_from(rec.ordinal).unwrap_or(u32::MAX)),
                         shard: rec_shard[i],
                         exact_fp: rec.fp,
-                        band_hashes: &[],
+                        band_hashes: bands,
+                        sketch: sketch.as_ref(),
                         rules,
                     })?;
                 }
@@ -519,6 +592,12 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
     }
     let rejects = rejects.finish()?;
     totals.records_rejected = rejects.records;
+    if let Some(index) = &lsh {
+        totals.near_duplicate_clusters = index.clusters();
+    }
+    if let Some(r) = report {
+        r.finish()?;
+    }
     let mut by_type: BTreeMap<String, u64> = BTreeMap::new();
     let mut by_rule: BTreeMap<String, u64> = BTreeMap::new();
     for (i, &n) in counts.by_rule.iter().enumerate() {

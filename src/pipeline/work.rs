@@ -11,6 +11,7 @@ use super::{reason, OutputFormat};
 use crate::columnar;
 use crate::dedup::Fingerprinter;
 use crate::json::{self, RecordError};
+use crate::minhash::{MinHasher, Signature, Sketch};
 use crate::normalize::dedup_normalize_into;
 use crate::scrub::{ScrubScratch, Scrubber};
 use crate::select::{PathSeg, Selection};
@@ -35,6 +36,12 @@ pub(crate) struct OutRec {
     pub fp: u128,
     /// End of its rule ids in [`Processed::rules`].
     pub rules_end: usize,
+    /// End of its band hashes in [`Processed::bands`] (none without near-dup).
+    pub bands_end: usize,
+    /// Its MinHash sketch, when it has band hashes.
+    pub sketch: Option<Sketch>,
+    /// Its top-level `id` as JSON text, for the dedup report.
+    pub id: Option<String>,
 }
 
 /// The scrubbed records of a batch, in the output format.
@@ -52,6 +59,7 @@ pub(crate) struct Processed {
     pub body: Body,
     pub recs: Vec<OutRec>,
     pub rules: Vec<u32>,
+    pub bands: Vec<u64>,
     pub rejects: Vec<Reject>,
     pub records_read: u64,
     pub blank: u64,
@@ -68,6 +76,8 @@ pub(crate) struct Worker<'a> {
     pub dedup_on: bool,
     pub max_record: u64,
     pub format: OutputFormat,
+    pub minhasher: Option<&'a MinHasher>,
+    pub want_id: bool,
 }
 
 pub(crate) struct Scratch {
@@ -75,6 +85,7 @@ pub(crate) struct Scratch {
     found: Vec<u32>,
     content: Content,
     norm: String,
+    sig: Signature,
 }
 
 /// The dedup content of one record, gathered while its strings go by.
@@ -154,6 +165,7 @@ impl Worker<'_> {
             found: Vec::new(),
             content: Content::default(),
             norm: String::new(),
+            sig: Signature::new(),
         }
     }
 
@@ -166,6 +178,7 @@ impl Worker<'_> {
             },
             recs: Vec::new(),
             rules: Vec::new(),
+            bands: Vec::new(),
             rejects: Vec::new(),
             records_read: 0,
             blank: 0,
@@ -241,11 +254,16 @@ impl Worker<'_> {
                         out.push(b'\n');
                     }
                     p.rules.append(&mut s.found);
+                    let sketch = self.near(s, &mut p.bands);
+                    let id = self.want_id.then(|| top_level_id(bytes)).flatten();
                     p.recs.push(OutRec {
                         ordinal: item.line,
                         end: out.len(),
                         fp,
                         rules_end: p.rules.len(),
+                        bands_end: p.bands.len(),
+                        sketch,
+                        id,
                     });
                 }
                 Err(e) => {
@@ -311,6 +329,18 @@ impl Worker<'_> {
         Ok(self.fingerprint(s))
     }
 
+    /// MinHash of the normalized content left in `s.norm` by the fingerprint: appends the
+    /// band hashes and returns the sketch (none for text without a shingle).
+    fn near(&self, s: &mut Scratch, bands: &mut Vec<u64>) -> Option<Sketch> {
+        let hasher = self.minhasher?;
+        hasher.signature(&s.norm, &mut s.sig);
+        if s.sig.is_empty() {
+            return None;
+        }
+        bands.extend_from_slice(s.sig.band_hashes());
+        Some(s.sig.sketch())
+    }
+
     fn fingerprint(&self, s: &mut Scratch) -> u128 {
         if !self.dedup_on {
             return 0;
@@ -360,7 +390,7 @@ impl Worker<'_> {
                 return;
             }
         };
-        let fps = self.row_fingerprints(&clean, s);
+        let fps = self.row_fingerprints(&clean, s, &mut p.bands);
         let mut rr = row_rules.into_iter().peekable();
         let mut lines = Vec::new();
         for row in 0..n {
@@ -376,11 +406,15 @@ impl Worker<'_> {
                     .expect("Arrow rows convert to JSON");
                 lines.push(b'\n');
             }
+            let (fp, bands_end, sketch) = fps.get(row).copied().unwrap_or((0, p.bands.len(), None));
             p.recs.push(OutRec {
                 ordinal: first_row + row as u64,
                 end: lines.len(),
-                fp: fps.get(row).copied().unwrap_or(0),
+                fp,
                 rules_end: p.rules.len(),
+                bands_end,
+                sketch,
+                id: None,
             });
         }
         p.body = match self.format {
@@ -389,8 +423,14 @@ impl Worker<'_> {
         };
     }
 
-    /// One fingerprint per row, from the same content rule as JSON records.
-    fn row_fingerprints(&self, clean: &RecordBatch, s: &mut Scratch) -> Vec<u128> {
+    /// Per row: fingerprint, end of its band hashes in `bands`, sketch; by the same
+    /// content rule as JSON records.
+    fn row_fingerprints(
+        &self,
+        clean: &RecordBatch,
+        s: &mut Scratch,
+        bands: &mut Vec<u64>,
+    ) -> Vec<(u128, usize, Option<Sketch>)> {
         let n = clean.num_rows();
         if !self.dedup_on {
             return Vec::new();
@@ -398,13 +438,27 @@ impl Worker<'_> {
         let mut fps = Vec::with_capacity(n);
         let mut cur = 0usize;
         let dedup = self.dedup.as_ref();
-        let Scratch { content, norm, .. } = s;
+        let Scratch {
+            content, norm, sig, ..
+        } = s;
         content.clear();
         let explicit = dedup.is_some();
-        let finish = |content: &mut Content, norm: &mut String, fps: &mut Vec<u128>| {
+        let minhasher = self.minhasher;
+        let mut finish = |content: &mut Content,
+                          norm: &mut String,
+                          fps: &mut Vec<(u128, usize, Option<Sketch>)>| {
             norm.clear();
             dedup_normalize_into(content.pick(explicit), norm);
-            fps.push(self.fingerprinter.fingerprint(norm));
+            let fp = self.fingerprinter.fingerprint(norm);
+            let mut sketch = None;
+            if let Some(h) = minhasher {
+                h.signature(norm, sig);
+                if !sig.is_empty() {
+                    bands.extend_from_slice(sig.band_hashes());
+                    sketch = Some(sig.sketch());
+                }
+            }
+            fps.push((fp, bands.len(), sketch));
             content.clear();
         };
         let all = Selection::all();
@@ -431,4 +485,15 @@ impl Worker<'_> {
             .scrub(&lossy, &mut s.scrub, &mut ignored)
             .unwrap_or_else(|| lossy.into_owned())
     }
+}
+
+/// The record's top-level `id` as JSON text (for the dedup report), if it has one.
+fn top_level_id(bytes: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct IdOnly<'a> {
+        #[serde(borrow)]
+        id: Option<&'a serde_json::value::RawValue>,
+    }
+    let parsed: IdOnly<'_> = serde_json::from_slice(bytes).ok()?;
+    parsed.id.map(|v| v.get().to_string())
 }
