@@ -70,7 +70,9 @@ impl std::fmt::Display for VerifyReport {
 
 /// Files the manifest does not list but a run writes.
 fn is_bookkeeping(rel: &str) -> bool {
-    rel == crate::manifest::FILE_NAME || rel == "dedup-report.jsonl"
+    rel == crate::manifest::FILE_NAME
+        || rel == "dedup-report.jsonl"
+        || rel.starts_with(".scrubline/")
 }
 
 /// Verifies `dir` against its manifest; `rescan` reruns `scrubber` over the output.
