@@ -429,7 +429,7 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
         None
     };
     let mut lsh = in_run_near.then(|| LshIndex::new(&params));
-    let mut report = match (&dedup_report, &resumed) {
+    let report = match (&dedup_report, &resumed) {
         (Some(p), Some(st)) => Some(DedupReport::resume(p, st.report_len)?),
         (Some(p), None) => Some(DedupReport::create(p)?),
         (None, _) => None,
@@ -573,46 +573,17 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
         logs = Some((exact_log, lsh_log));
     }
     let mut batch_seq = 0u64;
-    let checkpoint = |next_batch: u64,
-                      jsonl: &mut JsonlShards,
-                      parquet: &ParquetShards,
-                      rejects: &mut Rejects,
-                      report: &mut Option<DedupReport>,
-                      logs: &mut Option<(resume::Log, resume::Log)>,
-                      inputs: &[InputEntry],
-                      totals: &Totals,
-                      counts: &Detections,
-                      shard_index: u32,
-                      shard_bytes: u64|
-     -> Result<()> {
-        let Some((exact_log, lsh_log)) = logs.as_mut() else {
-            return Ok(());
-        };
-        let (parquet_done, parquet_next) = parquet.progress();
-        let state = resume::State {
-            version: resume::State::new_version(),
-            identity: identity.clone(),
-            started_at: started_at.clone(),
-            next_batch,
-            inputs: inputs.to_vec(),
-            totals: totals.clone(),
-            counts: counts.by_rule.clone(),
-            rejects: rejects.entry.clone(),
-            rejects_len: rejects.checkpoint()?,
-            report_len: match report.as_mut() {
-                Some(r) => r.checkpoint()?,
-                None => 0,
-            },
-            exact_len: exact_log.checkpoint()?,
-            lsh_len: lsh_log.checkpoint()?,
-            jsonl_done: jsonl.done().to_vec(),
-            jsonl_open: jsonl.checkpoint()?,
-            shard_index,
-            shard_bytes,
-            parquet_done: parquet_done.to_vec(),
-            parquet_next,
-        };
-        state.write(out_dir)
+    let mut o = Ordered {
+        jsonl,
+        parquet,
+        rejects,
+        report,
+        logs,
+        inputs,
+        totals,
+        counts,
+        shard_index,
+        shard_bytes,
     };
 
     let mut done = false;
@@ -648,34 +619,22 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
         for (k, p) in processed.into_iter().enumerate() {
             // A Parquet shard closes between batches, so a checkpoint can follow with no
             // writer open (an Arrow writer's state cannot be saved).
-            if format == OutputFormat::Parquet && parquet.rotate_if_full()? {
-                checkpoint(
-                    first_seq + k as u64,
-                    &mut jsonl,
-                    &parquet,
-                    &mut rejects,
-                    &mut report,
-                    &mut logs,
-                    &inputs,
-                    &totals,
-                    &counts,
-                    shard_index,
-                    shard_bytes,
-                )?;
+            if format == OutputFormat::Parquet && o.parquet.rotate_if_full()? {
+                o.checkpoint(first_seq + k as u64, &identity, &started_at, out_dir)?;
             }
             let slot = index_of[&p.file];
-            inputs[slot].records_read += p.records_read;
-            inputs[slot].records_rejected += p.rejects.len() as u64;
-            totals.records_in += p.records_read;
-            totals.blank_lines += p.blank;
+            o.inputs[slot].records_read += p.records_read;
+            o.inputs[slot].records_rejected += p.rejects.len() as u64;
+            o.totals.records_in += p.records_read;
+            o.totals.blank_lines += p.blank;
             for r in &p.rejects {
-                rejects.add(r, &inputs[index_of[&r.file]].path)?;
+                o.rejects.add(r, &o.inputs[index_of[&r.file]].path)?;
             }
             if let Some(limit) = &rt.max_rejects {
-                if limit.exceeded(rejects.entry.records, totals.records_in, false) {
+                if limit.exceeded(o.rejects.entry.records, o.totals.records_in, false) {
                     return Err(too_many_rejects(
-                        rejects.entry.records,
-                        totals.records_in,
+                        o.rejects.entry.records,
+                        o.totals.records_in,
                         limit,
                     ));
                 }
@@ -690,11 +649,11 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
                 if in_run_dedup {
                     if let Some(first) = exact.insert(rec.fp, id) {
                         survives = false;
-                        totals.duplicates_removed += 1;
-                        if let Some(r) = report.as_mut() {
+                        o.totals.duplicates_removed += 1;
+                        if let Some(r) = o.report.as_mut() {
                             r.add(&file_paths, id, rec.id.as_deref(), first, 1.0, "exact")?;
                         }
-                    } else if let Some((log, _)) = logs.as_mut() {
+                    } else if let Some((log, _)) = o.logs.as_mut() {
                         let mut e = [0u8; 24];
                         e[..16].copy_from_slice(&rec.fp.to_le_bytes());
                         e[16..].copy_from_slice(&id.to_le_bytes());
@@ -703,7 +662,7 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
                 }
                 if survives {
                     if let (Some(index), Some(sketch)) = (lsh.as_mut(), rec.sketch) {
-                        if let Some((_, log)) = logs.as_mut() {
+                        if let Some((_, log)) = o.logs.as_mut() {
                             log.append(&id.to_le_bytes())?;
                             for b in bands {
                                 log.append(&b.to_le_bytes())?;
@@ -712,8 +671,8 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
                         }
                         if let Some(nd) = index.observe_parts(id, bands, sketch) {
                             survives = false;
-                            totals.near_duplicates_removed += 1;
-                            if let Some(r) = report.as_mut() {
+                            o.totals.near_duplicates_removed += 1;
+                            if let Some(r) = o.report.as_mut() {
                                 r.add(
                                     &file_paths,
                                     id,
@@ -740,14 +699,14 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
                             continue;
                         }
                         let len = bytes.len() as u64;
-                        if shard_bytes > 0 && shard_bytes + len > cfg.shard_size {
-                            shard_index += 1;
-                            shard_bytes = 0;
+                        if o.shard_bytes > 0 && o.shard_bytes + len > cfg.shard_size {
+                            o.shard_index += 1;
+                            o.shard_bytes = 0;
                         }
-                        shard_bytes += len;
-                        rec_shard[i] = shard_index;
+                        o.shard_bytes += len;
+                        rec_shard[i] = o.shard_index;
                         match &mut chunk {
-                            Some((idx, buf, n)) if *idx == shard_index => {
+                            Some((idx, buf, n)) if *idx == o.shard_index => {
                                 buf.extend_from_slice(bytes);
                                 *n += 1;
                             }
@@ -757,7 +716,7 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
                                 }
                                 let mut buf = Vec::with_capacity(out.len());
                                 buf.extend_from_slice(bytes);
-                                chunk = Some((shard_index, buf, 1));
+                                chunk = Some((o.shard_index, buf, 1));
                             }
                         }
                     }
@@ -766,7 +725,7 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
                 Body::Rows(batch) => {
                     if keep.iter().any(|&k| k) {
                         let kept = filter_rows(batch, &keep)?;
-                        rec_shard.fill(parquet.write(&kept)?);
+                        rec_shard.fill(o.parquet.write(&kept)?);
                     }
                 }
                 Body::Values(values) => {
@@ -777,8 +736,8 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
                         .map(|(v, _)| v.clone())
                         .collect();
                     if !kept.is_empty() {
-                        let batch = values_batch(&kept, parquet.schema())?;
-                        rec_shard.fill(parquet.write(&batch)?);
+                        let batch = values_batch(&kept, o.parquet.schema())?;
+                        rec_shard.fill(o.parquet.write(&batch)?);
                     }
                 }
             }
@@ -792,8 +751,8 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
                 if !keep[i] {
                     continue;
                 }
-                totals.records_out += 1;
-                rules.iter().for_each(|&r| counts.add(r));
+                o.totals.records_out += 1;
+                rules.iter().for_each(|&r| o.counts.add(r));
                 if let Some(sink) = sink.as_mut() {
                     let sketch = rec.sketch.map(|k| k.to_bytes());
                     sink.record(&SinkRecord {
@@ -808,7 +767,7 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
             }
             progress.advance(p.bytes_in, p.records_read, p.end.is_some());
             if let Some(end) = p.end {
-                let entry = &mut inputs[slot];
+                let entry = &mut o.inputs[slot];
                 entry.bytes = end.bytes;
                 entry.sha256 = end.sha256;
                 entry.row_groups = end.row_groups;
@@ -822,28 +781,26 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
                 .collect()
         });
         for (i, frame, n) in compressed {
-            jsonl.append(i, &frame, n)?;
+            o.jsonl.append(i, &frame, n)?;
         }
         if format == OutputFormat::Jsonl {
-            checkpoint(
-                batch_seq,
-                &mut jsonl,
-                &parquet,
-                &mut rejects,
-                &mut report,
-                &mut logs,
-                &inputs,
-                &totals,
-                &counts,
-                shard_index,
-                shard_bytes,
-            )?;
+            o.checkpoint(batch_seq, &identity, &started_at, out_dir)?;
         }
     }
     reader
         .join()
         .map_err(|_| Error::Config("reader thread panicked".into()))?;
     progress.finish();
+    let Ordered {
+        jsonl,
+        parquet,
+        rejects,
+        report,
+        inputs,
+        mut totals,
+        counts,
+        ..
+    } = o;
 
     let mut outputs = jsonl.finish()?;
     outputs.extend(parquet.finish()?);
@@ -933,6 +890,61 @@ fn describe_mismatch(saved: &resume::Identity, now: &resume::Identity) -> String
     format!(
         "cannot resume: {what} from the interrupted run's; rerun with --overwrite to start over"
     )
+}
+
+/// The ordered side's state: every output decision so far, and all a checkpoint saves.
+struct Ordered {
+    jsonl: JsonlShards,
+    parquet: ParquetShards,
+    rejects: Rejects,
+    report: Option<DedupReport>,
+    /// `(exact, lsh)` dedup logs; `None` for a rank, which is simply rerun.
+    logs: Option<(resume::Log, resume::Log)>,
+    inputs: Vec<InputEntry>,
+    totals: Totals,
+    counts: Detections,
+    shard_index: u32,
+    shard_bytes: u64,
+}
+
+impl Ordered {
+    /// Makes everything written so far durable, then records where the run stands.
+    fn checkpoint(
+        &mut self,
+        next_batch: u64,
+        identity: &resume::Identity,
+        started_at: &str,
+        out_dir: &Path,
+    ) -> Result<()> {
+        let Some((exact_log, lsh_log)) = self.logs.as_mut() else {
+            return Ok(());
+        };
+        let (parquet_done, parquet_next) = self.parquet.progress();
+        let state = resume::State {
+            version: resume::State::new_version(),
+            identity: identity.clone(),
+            started_at: started_at.to_string(),
+            next_batch,
+            inputs: self.inputs.clone(),
+            totals: self.totals.clone(),
+            counts: self.counts.by_rule.clone(),
+            rejects: self.rejects.entry.clone(),
+            rejects_len: self.rejects.checkpoint()?,
+            report_len: match self.report.as_mut() {
+                Some(r) => r.checkpoint()?,
+                None => 0,
+            },
+            exact_len: exact_log.checkpoint()?,
+            lsh_len: lsh_log.checkpoint()?,
+            jsonl_done: self.jsonl.done().to_vec(),
+            jsonl_open: self.jsonl.checkpoint()?,
+            shard_index: self.shard_index,
+            shard_bytes: self.shard_bytes,
+            parquet_done: parquet_done.to_vec(),
+            parquet_next,
+        };
+        state.write(out_dir)
+    }
 }
 
 /// SHA-256 of the canonical JSON of the configuration.
