@@ -17,7 +17,7 @@ use regex_automata::util::captures::Captures;
 use regex_automata::{meta, Anchored, Input};
 
 use crate::error::{Error, Result};
-use crate::rules::{Normalizer, Rule, RuleSet};
+use crate::rules::{Normalizer, Rule, RuleSet, Scope};
 use crate::validate::{self, Validator};
 
 /// One detected value: a byte range of the scanned text and the rule that found it.
@@ -37,7 +37,9 @@ struct Compiled {
     rule: Rule,
     /// Single-pattern regex used to extract the `value` group of a confirmed match.
     single: meta::Regex,
-    value_group: bool,
+    /// Group indices of `value`, `value2` … `value9`, in that order; the first that took
+    /// part in a match is the value. Empty: the whole match is the value.
+    value_groups: Vec<usize>,
     validator: Option<Validator>,
     ctx_words: Vec<Vec<u8>>,
     ctx_deny: Vec<Vec<u8>>,
@@ -56,6 +58,8 @@ pub struct Detector {
     compiled: Vec<Compiled>,
     always: Option<Pass>,
     keyed: Option<(AhoCorasick, Vec<Vec<u32>>, Pass)>,
+    /// Rules with `scope = "csv_column"`, matched against CSV/TSV header cells.
+    table: Vec<u32>,
 }
 
 /// Per-thread reusable buffers for [`Detector::find`].
@@ -84,6 +88,9 @@ impl Detector {
         // Pattern order is the tie-break at equal start: higher priority, then load order.
         let mut order: Vec<u32> = (0..compiled.len() as u32).collect();
         order.sort_by_key(|&i| (-compiled[i as usize].rule.priority, i));
+        let (table, order): (Vec<u32>, Vec<u32>) = order
+            .into_iter()
+            .partition(|&i| compiled[i as usize].rule.scope == Scope::CsvColumn);
         let (plain, keyed): (Vec<u32>, Vec<u32>) = order
             .into_iter()
             .partition(|&i| compiled[i as usize].rule.keywords.is_empty());
@@ -111,6 +118,7 @@ impl Detector {
             compiled,
             always,
             keyed,
+            table,
         })
     }
 
@@ -164,7 +172,10 @@ impl Detector {
                 scratch.active = active;
             }
         }
-        self.resolve(scratch, out);
+        if !self.table.is_empty() && text.as_bytes().contains(&b'\n') {
+            self.scan_tables(text, scratch);
+        }
+        self.resolve(text, scratch, out);
     }
 
     /// Convenience wrapper around [`Detector::find`] that allocates.
@@ -253,16 +264,16 @@ impl Detector {
         end: usize,
         scratch: &mut Scratch,
     ) -> (usize, usize) {
-        if !c.value_group {
+        if c.value_groups.is_empty() {
             return (start, end);
         }
         let caps = &mut scratch.caps[ri as usize];
         let input = Input::new(text).range(start..end).anchored(Anchored::Yes);
         c.single.search_captures(&input, caps);
-        match caps.get_group_by_name("value") {
-            Some(span) => (span.start, span.end),
-            None => (start, start),
-        }
+        c.value_groups
+            .iter()
+            .find_map(|&g| caps.get_group(g))
+            .map_or((start, start), |span| (span.start, span.end))
     }
 
     fn confirm(
@@ -302,13 +313,94 @@ impl Detector {
         true
     }
 
-    fn resolve(&self, scratch: &mut Scratch, out: &mut Vec<Finding>) {
+    /// Finds the values of `csv_column` rules: a header line (two or more short cells
+    /// split by tab, comma, semicolon or pipe) with a cell that a rule's pattern matches,
+    /// then every following line with the same number of cells. Linear in the text; cells
+    /// longer than a header cell can be are skipped before any regex runs.
+    fn scan_tables(&self, text: &str, scratch: &mut Scratch) {
+        const MAX_HEADER_CELL: usize = 48;
+        let mut lines = Vec::new();
+        let mut at = 0;
+        for line in text.split('\n') {
+            let l = line.strip_suffix('\r').unwrap_or(line);
+            lines.push((at, l));
+            at += line.len() + 1;
+        }
+        let mut cells = Vec::new();
+        let mut columns: Vec<(usize, u32)> = Vec::new();
+        let mut i = 0;
+        while i + 1 < lines.len() {
+            let (_, line) = lines[i];
+            let mut next = i + 1;
+            for delim in [b'\t', b',', b';', b'|'] {
+                if line.len() > 2048 || !line.as_bytes().contains(&delim) {
+                    continue;
+                }
+                split_cells(line, delim, &mut cells);
+                if cells.len() < 2 || cells.iter().any(|&(s, e)| e - s > MAX_HEADER_CELL) {
+                    continue;
+                }
+                columns.clear();
+                for (ci, &(s, e)) in cells.iter().enumerate() {
+                    for &ri in &self.table {
+                        let c = &self.compiled[ri as usize];
+                        if c.single.is_match(&line[s..e]) {
+                            columns.push((ci, ri));
+                            break;
+                        }
+                    }
+                }
+                if columns.is_empty() {
+                    continue;
+                }
+                let width = cells.len();
+                let mut j = i + 1;
+                while j < lines.len() {
+                    let (base, row) = lines[j];
+                    split_cells(row, delim, &mut cells);
+                    if cells.len() != width {
+                        break;
+                    }
+                    for &(ci, ri) in &columns {
+                        let (s, e) = cells[ci];
+                        let c = &self.compiled[ri as usize];
+                        if e > s && c.validator.is_none_or(|v| v(&row[s..e])) {
+                            scratch.candidates.push(Finding {
+                                start: base + s,
+                                end: base + e,
+                                rule: ri,
+                            });
+                        }
+                    }
+                    j += 1;
+                }
+                next = j;
+                break;
+            }
+            i = next;
+        }
+    }
+
+    fn resolve(&self, text: &str, scratch: &mut Scratch, out: &mut Vec<Finding>) {
         let cands = &mut scratch.candidates;
         cands.sort_by_key(|f| (f.start, std::cmp::Reverse(f.end), f.rule));
         let base = out.len();
         for &f in cands.iter() {
             match out[base..].last_mut() {
                 Some(last) if f.start < last.end => {
+                    // An open-ended value (an address running to the end of its line) that
+                    // swallowed a later finding is cut short before it: both are kept.
+                    if self.compiled[last.rule as usize].rule.open_end
+                        && f.start > last.start
+                        && f.rule != last.rule
+                    {
+                        let cut = trim_value_end(text, last.start, f.start);
+                        if cut > last.start && text[last.start..cut].chars().nth(1).is_some() {
+                            last.end = cut;
+                            out.push(f);
+                            continue;
+                        }
+                    }
                     if self.better(f, *last) {
                         *last = f;
                     }
@@ -399,10 +491,14 @@ fn compile_rule(rule: &Rule) -> Result<Compiled> {
         .configure(meta::Config::new().nfa_size_limit(Some(32 << 20)))
         .build(&rule.pattern)
         .map_err(|e| Error::rule(&rule.id, format!("pattern does not compile: {e}")))?;
-    let value_group = single
-        .group_info()
-        .to_index(regex_automata::PatternID::ZERO, "value")
-        .is_some();
+    let value_groups: Vec<usize> = std::iter::once("value".to_string())
+        .chain((2..=9).map(|i| format!("value{i}")))
+        .filter_map(|name| {
+            single
+                .group_info()
+                .to_index(regex_automata::PatternID::ZERO, &name)
+        })
+        .collect();
     let validator = match &rule.validator {
         None => None,
         Some(name) => Some(validate::lookup(name).ok_or_else(|| {
@@ -434,7 +530,7 @@ fn compile_rule(rule: &Rule) -> Result<Compiled> {
     Ok(Compiled {
         rule: rule.clone(),
         single,
-        value_group,
+        value_groups,
         validator,
         ctx_words,
         ctx_deny,
@@ -485,6 +581,120 @@ fn build_pass(compiled: &[Compiled], rules: Vec<u32>) -> Result<Option<Pass>> {
         .build_many(&patterns)
         .map_err(|e| Error::rule("ruleset", format!("patterns do not compile together: {e}")))?;
     Ok(Some(Pass { regex, rules }))
+}
+
+/// Splits one CSV/TSV line into cell byte ranges (relative to `line`), with surrounding
+/// spaces and one pair of double quotes removed. A quoted cell may hold the delimiter.
+fn split_cells(line: &str, delim: u8, out: &mut Vec<(usize, usize)>) {
+    out.clear();
+    let b = line.as_bytes();
+    let mut i = 0;
+    loop {
+        while i < b.len() && b[i] == b' ' {
+            i += 1;
+        }
+        let (s, e, next) = if i < b.len() && b[i] == b'"' {
+            let mut j = i + 1;
+            while j < b.len() {
+                if b[j] == b'"' {
+                    if j + 1 < b.len() && b[j + 1] == b'"' {
+                        j += 2;
+                        continue;
+                    }
+                    break;
+                }
+                j += 1;
+            }
+            let mut k = j.min(b.len());
+            while k < b.len() && b[k] != delim {
+                k += 1;
+            }
+            (i + 1, j.min(b.len()), k)
+        } else {
+            let mut k = i;
+            while k < b.len() && b[k] != delim {
+                k += 1;
+            }
+            let mut e = k;
+            while e > i && (b[e - 1] == b' ' || b[e - 1] == b'\t' && delim != b'\t') {
+                e -= 1;
+            }
+            (i, e, k)
+        };
+        out.push((s, e.max(s)));
+        if next >= b.len() {
+            break;
+        }
+        i = next + 1;
+        if i == b.len() {
+            out.push((i, i));
+            break;
+        }
+    }
+}
+
+/// Words that label the *next* value on a line ("…, Paris, tel. 01 23…"): trimmed off the
+/// end of an open-ended value that was cut before that value.
+const TRAILING_LABELS: &[&str] = &[
+    "tel",
+    "tel.",
+    "tél",
+    "tél.",
+    "phone",
+    "mobile",
+    "mobil",
+    "telefon",
+    "téléphone",
+    "handy",
+    "email",
+    "e-mail",
+    "mail",
+    "fax",
+    "contact",
+    "ssn",
+    "dob",
+    "电话",
+    "手机",
+    "联系电话",
+    "邮箱",
+    "手机号",
+    "电话号码",
+    "身份证",
+    "身份证号",
+    "卡号",
+];
+
+/// End of the value `text[start..end]` with trailing spaces, punctuation and a dangling
+/// label word removed.
+fn trim_value_end(text: &str, start: usize, end: usize) -> usize {
+    let mut e = end;
+    loop {
+        let t = text[start..e].trim_end_matches(|c: char| {
+            c.is_whitespace()
+                || matches!(
+                    c,
+                    ',' | ';' | ':' | '-' | '(' | '/' | '，' | '；' | '：' | '、' | '（' | '。'
+                )
+        });
+        e = start + t.len();
+        let label = TRAILING_LABELS.iter().find(|w| {
+            let n = w.len();
+            t.len() > n
+                && t.is_char_boundary(t.len() - n)
+                && t[t.len() - n..].eq_ignore_ascii_case(w)
+                // An ASCII label must start a word: "Hotel" does not end in "tel".
+                && (!w.is_ascii()
+                    || !t[..t.len() - n]
+                        .chars()
+                        .next_back()
+                        .is_some_and(char::is_alphanumeric))
+        });
+        match label {
+            Some(w) => e -= w.len(),
+            None => break,
+        }
+    }
+    e
 }
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
