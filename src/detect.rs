@@ -208,9 +208,20 @@ impl Detector {
                     end: ve,
                     rule: ri,
                 });
-                // Resume at the end of the value, not of the match: the character after a
-                // value is often the boundary context of the next one (`a@x.com,b@y.com`).
-                at = ve.max(m.start() + 1);
+                // Where to resume. A value that is the whole match (a card, a PEM block)
+                // is skipped: nothing inside it can win an overlap. A value that follows the
+                // label of a keyword-gated rule (`AWS_SECRET_ACCESS_KEY=…`,
+                // `Adresse: … Geb.: …`) is scanned again
+                // from the character before it, so that a more specific rule for the same
+                // span, or a finding inside an open-ended value, is still a candidate; the
+                // overlap resolution picks one. Otherwise resume at the end of the value,
+                // not of the match: the character after a value is often the boundary
+                // context of the next one (`a@x.com,b@y.com`).
+                at = if !c.rule.keywords.is_empty() && vs > next_char(text, m.start()) {
+                    floor_char(text, vs - 1)
+                } else {
+                    ve.max(next_char(text, m.start()))
+                };
             } else {
                 // Another rule may still match here or just after: step one character.
                 at = next_char(text, m.start());
@@ -305,6 +316,17 @@ impl Detector {
             let has = |words: &[Vec<u8>]| words.iter().any(|w| contains(window, w));
             if !c.ctx_deny.is_empty() && has(&c.ctx_deny) {
                 return false;
+            }
+            if !ctx.deny_next.is_empty() {
+                // What follows the value, after blanks: `Customer: Billing address: …` is
+                // a label after a speaker tag, not a name.
+                let rest = text[ve..].trim_start_matches([' ', '\t']).as_bytes();
+                let starts = |w: &String| {
+                    rest.len() >= w.len() && rest[..w.len()].eq_ignore_ascii_case(w.as_bytes())
+                };
+                if ctx.deny_next.iter().any(starts) {
+                    return false;
+                }
             }
             if ctx.require && !has(&c.ctx_words) {
                 return false;
@@ -432,6 +454,69 @@ impl Detector {
             rule.country_code.as_deref(),
             &text[f.start..f.end],
         )
+    }
+}
+
+/// One finding as `scrubline detect` prints it: entity type, rule id and the value's span
+/// in **characters** (Unicode scalar values) of the scanned text, never the value itself.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Detection {
+    /// Entity type (`EMAIL`).
+    #[serde(rename = "type")]
+    pub entity: String,
+    /// Rule id (`pii.email.1`).
+    pub rule: String,
+    /// Character offset of the first character of the value.
+    pub start: usize,
+    /// Character offset one past its last character.
+    pub end: usize,
+}
+
+impl Detector {
+    /// Converts byte-offset findings of `text` (sorted by start, as [`Detector::find`]
+    /// returns them) into [`Detection`]s with character offsets, in one walk over the text.
+    pub fn detections(&self, text: &str, findings: &[Finding]) -> Vec<Detection> {
+        let mut bytes: Vec<usize> = findings.iter().flat_map(|f| [f.start, f.end]).collect();
+        bytes.sort_unstable();
+        bytes.dedup();
+        let mut chars = Vec::with_capacity(bytes.len());
+        let mut n = 0;
+        let mut it = text.char_indices().peekable();
+        for &b in &bytes {
+            while let Some(&(i, _)) = it.peek() {
+                if i >= b {
+                    break;
+                }
+                it.next();
+                n += 1;
+            }
+            chars.push(n);
+        }
+        let at = |b: usize| chars[bytes.binary_search(&b).expect("offset was collected")];
+        findings
+            .iter()
+            .map(|f| {
+                let rule = self.rule(f.rule);
+                Detection {
+                    entity: rule.entity.clone(),
+                    rule: rule.id.clone(),
+                    start: at(f.start),
+                    end: at(f.end),
+                }
+            })
+            .collect()
+    }
+
+    /// `scrubline detect` output: one JSON object per finding and line,
+    /// `{"type":"EMAIL","rule":"pii.email.1","start":3,"end":20}` (character offsets).
+    pub fn json_lines(&self, text: &str) -> String {
+        let findings = self.find_all(text);
+        let mut out = String::new();
+        for d in self.detections(text, &findings) {
+            out.push_str(&serde_json::to_string(&d).expect("plain struct serializes"));
+            out.push('\n');
+        }
+        out
     }
 }
 
@@ -768,6 +853,46 @@ mod tests {
         assert_eq!(a, "+8613912345678");
         assert_eq!(a, b);
         assert_eq!(a, c);
+    }
+
+    #[test]
+    fn json_lines_use_character_offsets() {
+        let d = builtin();
+        let out = d.json_lines("邮箱是abc@qq.com，谢谢");
+        assert_eq!(
+            out,
+            "{\"type\":\"EMAIL\",\"rule\":\"pii.email.1\",\"start\":3,\"end\":13}\n"
+        );
+    }
+
+    #[test]
+    fn open_ended_address_is_cut_before_a_phone() {
+        let d = builtin();
+        let got = entities(&d, "收货地址：北京市朝阳区建国路88号 电话13912345678");
+        assert_eq!(
+            got,
+            vec![
+                ("ADDRESS".into(), "北京市朝阳区建国路88号".into()),
+                ("PHONE".into(), "13912345678".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn csv_columns_named_by_the_header() {
+        let d = builtin();
+        let got = entities(
+            &d,
+            "id,name,email,address\n1,Alice Johnson,alice@example.com,\"12 Main St, Springfield\"\n",
+        );
+        assert_eq!(
+            got,
+            vec![
+                ("PERSON".into(), "Alice Johnson".into()),
+                ("EMAIL".into(), "alice@example.com".into()),
+                ("ADDRESS".into(), "12 Main St, Springfield".into()),
+            ]
+        );
     }
 
     #[test]

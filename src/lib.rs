@@ -30,6 +30,7 @@
 
 pub mod detect;
 pub mod error;
+pub mod eval;
 pub mod normalize;
 pub mod pseudonym;
 pub mod rules;

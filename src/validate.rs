@@ -13,6 +13,8 @@ pub fn lookup(name: &str) -> Option<Validator> {
         "card" => card,
         "email" => email,
         "ipv4" => ipv4,
+        "ipv4_any" => ipv4_any,
+        "address" => address,
         "phone_e164" => phone_e164,
         "phone_national" => phone_national,
         "cn_resident_id" => cn_resident_id,
@@ -36,6 +38,7 @@ pub fn lookup(name: &str) -> Option<Validator> {
 
 /// Every validator name, for `patterns list` and error messages.
 pub const NAMES: &[&str] = &[
+    "address",
     "card",
     "cn_bank_card",
     "cn_resident_id",
@@ -45,6 +48,7 @@ pub const NAMES: &[&str] = &[
     "email",
     "iban",
     "ipv4",
+    "ipv4_any",
     "ipv6",
     "jwt",
     "luhn",
@@ -143,13 +147,55 @@ fn ipv4(s: &str) -> bool {
             _ => return false,
         }
     }
-    n == 4 && s != "0.0.0.0"
+    n == 4 && s != "0.0.0.0" && !version_like(s)
 }
 
-/// An E.164 number: 8 to 15 digits in all, country code included.
+/// `1.2.3.4`, `7.4.9.4`: four single digits that are not all equal are far more often a
+/// version than a host (`8.8.8.8` and `1.1.1.1` are hosts). The `ipv4_any` validator,
+/// used next to words such as "IP" or "host", accepts them.
+fn version_like(s: &str) -> bool {
+    let b = s.as_bytes();
+    s.len() == 7 && !(b[0] == b[2] && b[2] == b[4] && b[4] == b[6])
+}
+
+/// Any dotted quad, for rules that require IP context words.
+fn ipv4_any(s: &str) -> bool {
+    let ok = s.split('.').all(|p| {
+        !p.is_empty()
+            && p.len() <= 3
+            && !(p.len() > 1 && p.starts_with('0'))
+            && p.parse::<u16>().is_ok_and(|v| v <= 255)
+    });
+    ok && s.split('.').count() == 4 && s != "0.0.0.0"
+}
+
+/// A postal address after a label: has a digit or a CJK character, and is not a URL,
+/// an e-mail address or a single ASCII word (`地址 amqp://…`, `address: n/a`).
+fn address(s: &str) -> bool {
+    let t = s.trim();
+    let cjk = t.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+    let digit = t.bytes().any(|b| b.is_ascii_digit());
+    let words = t.split_whitespace().count();
+    (cjk || digit)
+        && !t.contains("://")
+        && !t.contains('@')
+        && t.bytes().filter(|&b| b == b':').count() < 2
+        && ((cjk && t.chars().count() >= 4) || words >= 2)
+        && !["无", "不详", "暂无", "未知", "同上"]
+            .iter()
+            .any(|w| t.starts_with(w))
+}
+
+/// An E.164 number: 8 to 15 digits in all, country code included; with the `00` prefix
+/// at least 9 digits after it, so `00664011` (a reference number) is not a phone.
 fn phone_e164(s: &str) -> bool {
     let n = digits(s).count();
-    (8..=15).contains(&n)
+    let t = s.trim_start();
+    if t.starts_with("00") {
+        (11..=17).contains(&n)
+    } else {
+        (8..=15).contains(&n)
+    }
 }
 
 /// A national phone number (trunk `0` or NANP): 9 to 12 digits, not all one digit.
@@ -594,6 +640,7 @@ fn token_body(s: &str) -> bool {
 
 /// Common capitalized words that follow "I'm" or a label but are not names (English,
 /// German, French), and CJK characters that do not occur in names.
+#[rustfmt::skip]
 const NOT_NAMES: &[&str] = &[
     "a",
     "an",
@@ -728,11 +775,13 @@ const NOT_NAMES: &[&str] = &[
     "kunde",
     "client",
     "cliente",
-    "john doe",
+    "created", "updated", "subject", "sent", "from", "to", "cc", "re", "fw", "ticket",
+    "order", "billing", "shipping", "cardholder", "destinataire", "nom", "prénom",
+    "vorname",
 ];
 
 const NOT_NAME_HAN: &str =
-    "的了是在我你他她们这那什么吗呢吧啊和与及或不也都很就会要能说话号码电地址先生女士姐客户谢您请问好老师经理总";
+    "的了是在我你他她们这那什么吗呢吧啊和与及或不也都很就会要能说话号码电地址先生女士姐客户您请问好老师经理总";
 
 /// A person's name found after a label: one to four words none of which is a common
 /// non-name word, or two to four Han characters with none of the function characters.
@@ -746,7 +795,9 @@ fn person_name(s: &str) -> bool {
             .chars()
             .filter(|c| !c.is_whitespace() && *c != '·')
             .count();
-        return (2..=5).contains(&n) && !t.chars().any(|c| NOT_NAME_HAN.contains(c));
+        return (2..=5).contains(&n)
+            && !t.chars().any(|c| NOT_NAME_HAN.contains(c))
+            && !t.contains("谢谢");
     }
     let lower = t.to_lowercase();
     if NOT_NAMES.contains(&lower.as_str()) {

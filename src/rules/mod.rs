@@ -92,6 +92,10 @@ pub struct Context {
     /// Words that veto a candidate when found nearby ("order", "invoice", "版本").
     #[serde(default)]
     pub deny: Vec<String>,
+    /// Texts that veto a candidate when they come right after it (after blanks), matched
+    /// case-insensitively for ASCII: `[":", "："]` refuses a "name" that is itself a label.
+    #[serde(default)]
+    pub deny_next: Vec<String>,
 }
 
 fn default_window() -> usize {
