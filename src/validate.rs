@@ -127,7 +127,7 @@ fn email(s: &str) -> bool {
     let mut labels = domain.split('.');
     let tld = domain.rsplit('.').next().unwrap_or("");
     domain.contains('.')
-        && labels.all(|l| !l.is_empty())
+        && labels.all(|l| !l.is_empty() && l.len() <= 63)
         && tld.len() >= 2
         && tld.bytes().all(|b| b.is_ascii_alphabetic())
 }
