@@ -29,6 +29,7 @@ pub fn lookup(name: &str) -> Option<Validator> {
         "pem" => pem,
         "url_credentials" => url_credentials,
         "secret_entropy" => secret_entropy,
+        "password_value" => password_value,
         "token_body" => token_body,
         "person_name" => person_name,
         "date" => date,
@@ -57,6 +58,7 @@ pub const NAMES: &[&str] = &[
     "person_name",
     "phone_e164",
     "phone_national",
+    "password_value",
     "secret_entropy",
     "token_body",
     "url_credentials",
@@ -630,6 +632,33 @@ fn secret_entropy(s: &str) -> bool {
     classes >= 2 && !identifier && shannon_entropy(s) >= 2.5
 }
 
+/// A value assigned to a password / secret / token label. Like [`secret_entropy`], but
+/// it also accepts what people really use as passwords after an explicit label: digit
+/// PINs of 6 to 12 digits (`密码：123456`) and long lowercase passphrases. Dates, times and
+/// versions (`2024-03-05`, `1.2.3`) are refused.
+fn password_value(s: &str) -> bool {
+    let n = s.chars().count();
+    if !(6..=256).contains(&n) || is_placeholder(s) {
+        return false;
+    }
+    let b = s.as_bytes();
+    if b.iter().all(u8::is_ascii_digit) {
+        // `20240305` is a date, not a PIN.
+        let date = n >= 8 && (s.starts_with("19") || s.starts_with("20"));
+        return n <= 12 && !b.iter().all(|&x| x == b[0]) && !date;
+    }
+    let date_like = b.iter().any(u8::is_ascii_digit)
+        && b.iter()
+            .all(|c| c.is_ascii_digit() || b":-./TZ+ ".contains(c));
+    if date_like {
+        return false;
+    }
+    if b.iter().all(u8::is_ascii_lowercase) {
+        return n >= 10 && shannon_entropy(s) >= 3.2;
+    }
+    secret_entropy(s)
+}
+
 /// The random body of a vendor token (after its fixed prefix): not a run of one character
 /// or an obvious `xxxx`/`0000` placeholder, and some entropy.
 fn token_body(s: &str) -> bool {
@@ -777,7 +806,8 @@ const NOT_NAMES: &[&str] = &[
     "cliente",
     "created", "updated", "subject", "sent", "from", "to", "cc", "re", "fw", "ticket",
     "order", "billing", "shipping", "cardholder", "destinataire", "nom", "prénom",
-    "vorname",
+    "vorname", "world", "there", "guys", "folks", "friend", "friends", "team", "everybody",
+    "colleagues", "kollegen", "zusammen", "tous", "à tous", "or", "und", "et", "sir", "madam",
 ];
 
 const NOT_NAME_HAN: &str =
@@ -791,6 +821,14 @@ fn person_name(s: &str) -> bool {
         return false;
     }
     if t.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)) {
+        // `张先生`, `李老师`: a surname and an honorific name a person too.
+        const HONORIFICS: &[&str] = &[
+            "先生", "女士", "小姐", "老师", "经理", "总监", "医生", "律师", "师傅",
+        ];
+        if let Some(sur) = HONORIFICS.iter().find_map(|h| t.strip_suffix(h)) {
+            let n = sur.chars().count();
+            return (1..=3).contains(&n) && !sur.chars().any(|c| NOT_NAME_HAN.contains(c));
+        }
         let n = t
             .chars()
             .filter(|c| !c.is_whitespace() && *c != '·')
@@ -857,6 +895,30 @@ mod tests {
         assert!(!ipv4("192.168.00.1"));
         assert!(!ipv4("256.1.1.1"));
         assert!(!ipv4("0.0.0.0"));
+    }
+
+    #[test]
+    fn password_values() {
+        for good in [
+            "123456",
+            "Xk9#mQ2vL7pR",
+            "correcthorsebatterystaple",
+            "Tr0ub4dor&3",
+            "88776655",
+        ] {
+            assert!(password_value(good), "{good}");
+        }
+        for bad in [
+            "changeme",
+            "2024-03-05",
+            "1.2.3.4",
+            "${DB_PASSWORD}",
+            "self.password",
+            "required",
+            "111111",
+        ] {
+            assert!(!password_value(bad), "{bad}");
+        }
     }
 
     #[test]
