@@ -37,4 +37,5 @@ pub mod rules;
 pub mod scrub;
 pub mod secret;
 pub mod select;
+pub mod surrogate;
 pub mod validate;

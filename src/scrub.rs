@@ -117,8 +117,12 @@ impl Scrubber {
             out.push_str(&text[last..f.start]);
             let rule = self.detector.rule(f.rule);
             let normalized = self.detector.normalize(f, text);
-            self.pseudonymizer
-                .write_token(&rule.entity, &normalized, &mut out);
+            self.pseudonymizer.write_token(
+                &rule.entity,
+                &normalized,
+                &text[f.start..f.end],
+                &mut out,
+            );
             counts.add(f.rule);
             last = f.end;
         }
