@@ -460,11 +460,17 @@ impl Detector {
                         && f.rule != last.rule
                     {
                         let cut = trim_value_end(text, last.start, f.start);
-                        if cut > last.start && text[last.start..cut].chars().nth(1).is_some() {
+                        let lc = &self.compiled[last.rule as usize];
+                        let rest = &text[last.start..cut];
+                        if rest.chars().nth(1).is_some() && lc.validator.is_none_or(|v| v(rest)) {
                             last.end = cut;
                             out.push(f);
-                            continue;
+                        } else {
+                            // What is left before the later finding is only a label
+                            // ("I live at"): the later finding replaces it.
+                            *last = f;
                         }
+                        continue;
                     }
                     if self.better(f, *last) {
                         *last = f;

@@ -61,9 +61,9 @@ rule("pii.person.label.1", "PERSON",
 rule("pii.person.intro.1", "PERSON",
      "Person's name in a self-introduction: my name is, je m'appelle, ich heiße, 我叫",
      rf"(?x)(?:(?i:my\ name\ is|my\ name's|name's|je\ m'appelle|je\ m’appelle|ich\ heiße|ich\ heisse|mein\ name\ ist|call\ me)[\ \t]+(?P<value>{NAME_L})"
-     + rf"|(?i:i'm|i’m|i\ am|je\ suis|moi\ c'est|ich\ bin|this\ is)[\ \t]+(?:(?P<value2>{NAME_L2})|(?P<value3>{LW})(?:,|\ (?:from|here|speaking|von|vom|aus|de\ la|de\ l'|du|chez|with)(?-u:\b)))"
+     + rf"|(?i:i'm|i’m|i\ am|it's|it’s|it\ is|je\ suis|moi\ c'est|c'est|ich\ bin|hier\ ist|this\ is)[\ \t]+(?:(?P<value2>{NAME_L2})|(?P<value3>{LW})(?:,|\ (?:from|here|speaking|von|vom|aus|de\ la|de\ l'|du|chez|with)(?-u:\b)))"
      + rf"|(?:我叫|我的名字是|我的名字叫|本人|鄙人|我姓名是|我是)[\ \t]*(?P<value4>{NAME_H}))",
-     ["name", "appelle", "heiße", "heisse", "call me", "i'm", "i’m", "i am", "je suis", "moi c'est", "ich bin", "this is", "我叫", "名字", "本人", "鄙人", "我是"],
+     ["name", "appelle", "heiße", "heisse", "call me", "i'm", "i’m", "i am", "it's", "it’s", "it is", "je suis", "c'est", "ich bin", "hier ist", "this is", "我叫", "名字", "本人", "鄙人", "我是"],
      ["Hi, my name is Sarah Connor.", "我叫李娜，", "Bonjour, je m'appelle Camille Martin", "Hallo, ich heiße Lukas Weber", "Hi, I'm Tom from billing", "I am Maria Garcia"],
      ["I'm Sorry about that", "I am not sure", "我叫车", "I'm happy to help", "this is Python code", "我是学生", "my name is Name: x"],
      validator="person_name",
@@ -101,12 +101,23 @@ rule("pii.person.greeting.1", "PERSON",
      ["Hi Team,", "Hello World!", "Dear Customer,", "Good morning Card: 4111", "Bonjour Tél : +33 1", "Hi all, the build is green", "我和先生一起去", "Dear Sir or Madam,"],
      validator="person_name")
 
+rule("pii.person.dialogue_answer.1", "PERSON",
+     "Name given as the answer to a question about it, on the next dialogue turn (请问怎么称呼？ / 用户：刘洋)",
+     rf"(?x)(?:姓名|名字|称呼|叫什么|(?i:your\ name|full\ name|ihr\ name|ihren\ namen|votre\ nom))[^\n]{{0,24}}\r?\n[^\n:：]{{1,16}}[:：][\ \t]*(?:(?:我叫|我是|叫|是|(?i:it's|i'm|my\ name\ is|ich\ bin|je\ suis|c'est))[\ \t]*)?(?P<value>{NAME})[\ \t]*(?:[,，.。!！]|\r?\n|$)",
+     ["姓名", "名字", "称呼", "叫什么", "your name", "full name", "ihr name", "ihren namen", "votre nom"],
+     ["客服：请提供收货人姓名\n用户：刘洋\n", "Agent: May I have your full name?\nUser: Dana Whitfield\n", "客服：请问怎么称呼？\n顾客：张伟"],
+     ["客服：请提供姓名\n用户：好的稍等", "Agent: your name?\nUser: why do you need it?", "客服：请问姓名？\n用户：姓名：张伟"],
+     validator="person_name",
+     extra='context = { deny_next = [":", "："] }\n')
+
+ADDRESS_Q = r"(?:地址|送到哪|寄到哪|(?i:address|adresse|anschrift|where\ should\ we\ (?:ship|send)))"
+
 address_en = r"(?i:home\ address|shipping\ address|billing\ address|mailing\ address|postal\ address|street\ address|delivery\ address|residential\ address|ship\ to|address|addr\.?)"
 address_de = r"(?i:anschrift|adresse|lieferadresse|rechnungsadresse|wohnadresse|postanschrift|wohnhaft\ in)"
 address_fr = r"(?i:adresse\ de\ livraison|adresse\ postale|adresse\ de\ facturation|domicile)"
 address_zh = r"(?:收货地址|家庭住址|详细地址|送货地址|通讯地址|邮寄地址|寄送地址|户籍地址|居住地址|联系地址|公司地址|现住址|住址|地址|收件地址)"
-LATIN_ADDR = r"[0-9A-ZÀ-ÖØ-Þ][^\r\n|;\t<>{}\[\]]{4,}[^\s.,;:!?，。、]"
-HAN_ADDR = r"[\x{4e00}-\x{9fa5}0-9A-Za-z][^\r\n，。；;！!？?|\t]{3,}[^\s.,;:!?，。、]"
+LATIN_ADDR = r"[0-9A-ZÀ-ÖØ-Þ][^\r\n|;\t<>{}\[\]]{4,}[^\s.,;:!?，。、：]"
+HAN_ADDR = r"[\x{4e00}-\x{9fa5}0-9A-Za-z][^\r\n，。；;！!？?|\t:：]{3,}[^\s.,;:!?，。、：]"
 rule("pii.address.label.1", "ADDRESS",
      "Postal address after a label: Address:, Adresse :, Anschrift:, 收货地址：, 住址",
      rf"(?x){NOT_ALNUM_BEFORE}(?:{address_en}|{address_de}|{address_fr}){SEP}(?P<value>{LATIN_ADDR}|{HAN_ADDR})"
@@ -119,12 +130,21 @@ rule("pii.address.label.1", "ADDRESS",
 
 rule("pii.address.intro.1", "ADDRESS",
      "Postal address in a sentence: I live at, 我住在, j'habite au, ich wohne in",
-     rf"(?x)(?i:i\ live\ at|i\ live\ on|we\ live\ at|my\ address\ is|j'habite\ au|j'habite\ à|j'habite|ich\ wohne\ in\ der|ich\ wohne\ in|ich\ wohne\ am|meine\ adresse\ ist)[\ \t]+(?P<value>[0-9A-ZÀ-ÖØ-Þ][^\r\n|;\t.!?]{{4,}}[^\s.,;:!?])"
+     rf"(?x)(?i:i\ live\ at|i\ live\ on|we\ live\ at|my\ address\ is|ship\ it\ to|send\ it\ to|deliver\ it\ to|deliver\ to|mail\ it\ to|shipped\ to|delivered\ to|liefern\ sie\ an|schicken\ sie\ es\ an|livrez\ au|livrer\ au|envoyez-le\ au|j'habite\ au|j'habite\ à|j'habite|ich\ wohne\ in\ der|ich\ wohne\ in|ich\ wohne\ am|meine\ adresse\ ist)[\ \t]+(?P<value>[0-9A-ZÀ-ÖØ-Þ][^\r\n|;\t.!?]{{4,}}[^\s.,;:!?])"
      + rf"|(?:我住在|我家住在|我家在|寄到|送到|我的地址是)[\ \t]*(?P<value2>{HAN_ADDR})",
-     ["live at", "live on", "my address", "habite", "wohne", "meine adresse", "住在", "我家在", "寄到", "送到", "地址是"],
+     ["live at", "live on", "my address", "it to", "deliver to", "shipped to", "delivered to", "liefern sie", "schicken sie", "livrez", "livrer", "envoyez", "habite", "wohne", "meine adresse", "住在", "我家在", "寄到", "送到", "地址是"],
      ["I live at 42 Example Street, Springfield", "我住在上海市浦东新区世纪大道100号", "j'habite au 5 avenue Victor Hugo, 69002 Lyon"],
      ["I live at home", "我住在这里"],
      validator="address")
+
+rule("pii.address.dialogue_answer.1", "ADDRESS",
+     "Address given as the answer to a question about it, on the next dialogue turn (收货地址是？ / 用户：…)",
+     rf"(?x){ADDRESS_Q}[^\n]{{0,24}}\r?\n[^\n:：]{{1,16}}[:：][\ \t]*(?:(?:寄到|送到|地址是|是|在|(?i:it's|ship\ to|send\ it\ to))[\ \t]*)?(?P<value>{HAN_ADDR}|{LATIN_ADDR})",
+     ["地址", "送到哪", "寄到哪", "address", "adresse", "anschrift", "where should we"],
+     ["客服：收货地址是？\n用户：广东省深圳市南山区科技园科苑路15号", "Agent: What's the shipping address?\nUser: 42 Example Road, Springfield"],
+     ["客服：收货地址是？\n用户：稍等", "Agent: what's your email address?\nUser: sure", "客服：收货地址是？\n用户：收货地址：稍等"],
+     validator="address",
+     extra='context = { deny_next = [":", "："] }\n')
 
 dob_labels = r"(?:(?i:date\ of\ birth|birth\ ?date|birthday|d\.o\.b\.?|dob|born\ on|born|geburtsdatum|geburtstag|geboren\ am|geboren|geb\.|date\ de\ naissance|né\ le|née\ le|né\(e\)\ le|date\ naiss\.?)|出生日期|出生年月日|出生年月|出生于|生日|出生)"
 rule("pii.date_of_birth.1", "DATE_OF_BIRTH",
