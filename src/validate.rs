@@ -104,8 +104,23 @@ fn card(s: &str) -> bool {
         && luhn(&d)
 }
 
-/// A UnionPay (China) bank card: `62` prefix, 16 to 19 digits, Luhn-valid.
+/// An 18-digit string that reads as a CN resident ID (province, real birth date) even if
+/// its check character is wrong: a mistyped or fake ID, not a card or a company code.
+fn id_shaped(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 18
+        && b[..17].iter().all(u8::is_ascii_digit)
+        && CN_PROVINCES.contains(&(num(&b[0..2]) as u8))
+        && (1900..=2099).contains(&num(&b[6..10]))
+        && real_date(num(&b[6..10]), num(&b[10..12]), num(&b[12..14]))
+}
+
+/// A UnionPay (China) bank card: `62` prefix, 16 to 19 digits, Luhn-valid, and not an
+/// 18-digit number shaped like a resident ID (Gansu IDs start with 62 too).
 fn cn_bank_card(s: &str) -> bool {
+    if id_shaped(s) {
+        return false;
+    }
     let d: Vec<u8> = digits(s).collect();
     (16..=19).contains(&d.len()) && d[0] == 6 && d[1] == 2 && one_separator_kind(s) && luhn(&d)
 }
@@ -300,7 +315,7 @@ fn cn_uscc(s: &str) -> bool {
     let auth_ok = matches!(b[0], b'1'..=b'9' | b'A' | b'N' | b'Y');
     let region_ok =
         b[2..8].iter().all(u8::is_ascii_digit) && CN_PROVINCES.contains(&(num(&b[2..4]) as u8));
-    auth_ok && region_ok && cn_uscc_check_char(&b[..17]) == Some(b[17])
+    auth_ok && region_ok && !id_shaped(s) && cn_uscc_check_char(&b[..17]) == Some(b[17])
 }
 
 /// IBAN lengths per country (SWIFT IBAN registry).

@@ -51,10 +51,13 @@ person_labels_zh = r"(?:姓名|联系人|收件人|收货人|寄件人|客户姓
 rule("pii.person.label.1", "PERSON",
      "Person's name after a label: Name:, Customer:, Vorname:, Nom :, 姓名：, 联系人：",
      rf"(?x){NOT_ALNUM_BEFORE}(?:{person_labels_en}|{person_labels_de}|{person_labels_fr})(?:\ \(.{{1,12}}\))?{SEP}\"?(?P<value>{NAME})"
-     + rf"|{person_labels_zh}[\ \t]*(?:[:：=]|是|为)?[\ \t]*(?P<value2>{NAME})",
+     + rf"|{person_labels_zh}[\ \t]*(?:[:：=]|是|为)?[\ \t]*(?P<value2>{NAME})"
+     # After an explicit name label and colon, any 2-4 Han characters that end there
+     # (names with a surname missing from the list).
+     + r"|(?:姓名|联系人|收件人|收货人|客户姓名|持卡人|开户名|户名|法定代表人|法人代表|寄件人)[\ \t]*[:：][\ \t]*(?P<value3>[\x{4e00}-\x{9fa5}]{2,4})(?:[^\x{4e00}-\x{9fa5}]|$)",
      ["name", "customer", "client", "contact", "patient", "employee", "applicant", "recipient", "sender", "passenger", "holder", "beneficiary", "attn", "attention", "guest", "tenant", "driver", "kunde", "kundin", "ansprechpartner", "empfänger", "absender", "inhaber", "nom", "prénom", "prenom", "destinataire", "expéditeur", "titulaire", "interlocuteur", "姓名", "联系人", "收件人", "收货人", "寄件人", "客户", "持卡人", "开户名", "户名", "乘客", "患者", "申请人", "负责人", "经办人", "法人代表", "法定代表人", "业主", "租客", "顾客"],
-     ["Name: Alice Johnson", "姓名：张伟", "Customer: Bob O'Neil, phone", "Vorname: Jürgen", "Nom : Dupont Marie", "联系人：王小明 13912345678"],
-     ["Name: required", "File name: report.pdf", "username: jdoe", "姓名：请填写", "the customer said hi"],
+     ["Name: Alice Johnson", "姓名：张伟", "姓名：佴晓东，", "Customer: Bob O'Neil, phone", "Vorname: Jürgen", "Nom : Dupont Marie", "联系人：王小明 13912345678"],
+     ["Name: required", "File name: report.pdf", "username: jdoe", "姓名：请填写", "the customer said hi", "顾客：订单一直没发货", "编号\t姓名\t邮箱"],
      validator="person_name",
      extra='context = { deny = ["file name", "filename", "file_name", "host name", "hostname", "user name", "username", "user_name", "company name", "product name", "project name", "display name", "display_name", "domain name", "server name", "field name", "column name", "table name", "package name", "branch name", "model name", "device name", "network name", "event name", "variable name", "class name", "function name", "method name", "app name", "bucket name", "queue name", "topic name", "key name", "type name", "公司", "文件", "产品"], window = 14, deny_next = [":", "：", "address", "adresse", "complet", "name"] }\n')
 
