@@ -64,9 +64,9 @@ rule("pii.person.label.1", "PERSON",
 rule("pii.person.intro.1", "PERSON",
      "Person's name in a self-introduction: my name is, je m'appelle, ich heiße, 我叫",
      rf"(?x)(?:(?i:my\ name\ is|my\ name's|name's|je\ m'appelle|je\ m’appelle|ich\ heiße|ich\ heisse|mein\ name\ ist|call\ me)[\ \t]+(?P<value>{NAME_L})"
-     + rf"|(?i:i'm|i’m|i\ am|it's|it’s|it\ is|je\ suis|moi\ c'est|c'est|ich\ bin|hier\ ist|this\ is)[\ \t]+(?:(?P<value2>{NAME_L2})|(?P<value3>{LW})(?:,|\ (?:from|here|speaking|von|vom|aus|de\ la|de\ l'|du|chez|with)(?-u:\b)))"
+     + rf"|(?i:i'm|i’m|i\ am|it's|it’s|je\ suis|moi\ c'est|c'est|ich\ bin|hier\ ist|this\ is)[\ \t]+(?:(?P<value2>{NAME_L2})|(?P<value3>{LW})(?:,|\ (?:from|here|speaking|von|vom|aus|de\ la|de\ l'|du|chez|with)(?-u:\b)))"
      + rf"|(?:我叫|我的名字是|我的名字叫|本人|鄙人|我姓名是|我是)[\ \t]*(?P<value4>{NAME_H}))",
-     ["name", "appelle", "heiße", "heisse", "call me", "i'm", "i’m", "i am", "it's", "it’s", "it is", "je suis", "c'est", "ich bin", "hier ist", "this is", "我叫", "名字", "本人", "鄙人", "我是"],
+     ["name", "appelle", "heiße", "heisse", "call me", "i'm", "i’m", "i am", "it's", "it’s", "je suis", "c'est", "ich bin", "hier ist", "this is", "我叫", "名字", "本人", "鄙人", "我是"],
      ["Hi, my name is Sarah Connor.", "我叫李娜，", "Bonjour, je m'appelle Camille Martin", "Hallo, ich heiße Lukas Weber", "Hi, I'm Tom from billing", "I am Maria Garcia"],
      ["I'm Sorry about that", "I am not sure", "我叫车", "I'm happy to help", "this is Python code", "我是学生", "my name is Name: x"],
      validator="person_name",
@@ -135,7 +135,7 @@ rule("pii.address.intro.1", "ADDRESS",
      "Postal address in a sentence: I live at, 我住在, j'habite au, ich wohne in",
      rf"(?x)(?i:i\ live\ at|i\ live\ on|we\ live\ at|my\ address\ is|ship\ it\ to|send\ it\ to|deliver\ it\ to|deliver\ to|mail\ it\ to|shipped\ to|delivered\ to|liefern\ sie\ an|schicken\ sie\ es\ an|livrez\ au|livrer\ au|envoyez-le\ au|j'habite\ au|j'habite\ à|j'habite|ich\ wohne\ in\ der|ich\ wohne\ in|ich\ wohne\ am|meine\ adresse\ ist)[\ \t]+(?P<value>[0-9A-ZÀ-ÖØ-Þ][^\r\n|;\t.!?]{{4,}}[^\s.,;:!?])"
      + rf"|(?:我住在|我家住在|我家在|寄到|送到|我的地址是)[\ \t]*(?P<value2>{HAN_ADDR})",
-     ["live at", "live on", "my address", "it to", "deliver to", "shipped to", "delivered to", "liefern sie", "schicken sie", "livrez", "livrer", "envoyez", "habite", "wohne", "meine adresse", "住在", "我家在", "寄到", "送到", "地址是"],
+     ["live at", "live on", "my address", "ship it to", "send it to", "deliver it to", "mail it to", "deliver to", "shipped to", "delivered to", "liefern sie", "schicken sie", "livrez", "livrer", "envoyez", "habite", "wohne", "meine adresse", "住在", "我家在", "寄到", "送到", "地址是"],
      ["I live at 42 Example Street, Springfield", "我住在上海市浦东新区世纪大道100号", "j'habite au 5 avenue Victor Hugo, 69002 Lyon"],
      ["I live at home", "我住在这里"],
      validator="address")
