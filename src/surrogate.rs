@@ -573,3 +573,77 @@ mod tests {
         assert_eq!(sur("UNKNOWN_TYPE", "x", 3), "<UNKNOWN_TYPE>");
     }
 }
+
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+
+    use crate::detect::Detector;
+    use crate::pseudonym::{Key, Pseudonymizer, Style};
+    use crate::rules::RuleSet;
+    use crate::scrub::{Detections, Scrubber};
+    use crate::validate::{cn_id_check_char, luhn};
+
+    /// Compiled once: building the detector dominates a case otherwise.
+    fn scrubber() -> &'static Scrubber {
+        static S: std::sync::OnceLock<Scrubber> = std::sync::OnceLock::new();
+        S.get_or_init(|| {
+            let d = Detector::new(&RuleSet::builtin().unwrap()).unwrap();
+            let k = Key::from_material(&[42u8; 32]).unwrap();
+            Scrubber::new(d, Pseudonymizer::new(&k, Style::Tag))
+        })
+    }
+
+    fn visa(body: &[u8]) -> String {
+        let mut d = vec![4u8];
+        d.extend(body.iter().map(|x| x % 10));
+        for c in 0..10 {
+            d.push(c);
+            if luhn(&d) {
+                break;
+            }
+            d.pop();
+        }
+        d.iter().map(|x| char::from(b'0' + x)).collect()
+    }
+
+    fn cn_id(region: usize, y: u32, m: u32, d: u32, seq: u32) -> String {
+        let regions = ["110105", "310115", "440305", "510107", "620102"];
+        let s17 = format!(
+            "{}{y:04}{m:02}{d:02}{seq:03}",
+            regions[region % regions.len()]
+        );
+        let c = char::from(cn_id_check_char(s17.as_bytes()));
+        format!("{s17}{c}")
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Generated checksum-valid values are found in varied surroundings, and the
+        /// scrubbed text matches no rule any more.
+        #[test]
+        fn valid_ids_and_cards_are_found_and_scrubbed(
+            body in proptest::collection::vec(0u8..10, 14),
+            region in 0usize..5, y in 1950u32..2006, m in 1u32..13, d in 1u32..29, seq in 0u32..1000,
+            pre in prop::sample::select(vec!["card ", "卡号：", "paid with ", "号码", "(", "\n"]),
+            post in prop::sample::select(vec![" ok", "，谢谢", ".", ")", "\n", ""]),
+        ) {
+            let s = scrubber();
+            let card = visa(&body);
+            let id = cn_id(region, y, m, d, seq);
+            let text = format!("{pre}{card}{post} 身份证{id}{post}");
+            let mut sc = s.scratch();
+            let found: Vec<String> = s
+                .findings(&text, &mut sc)
+                .iter()
+                .map(|f| s.detector().rule(f.rule).entity.clone())
+                .collect();
+            prop_assert!(found.contains(&"CREDIT_CARD".to_string()), "{text} {found:?}");
+            prop_assert!(found.contains(&"CN_RESIDENT_ID".to_string()), "{text} {found:?}");
+            let mut counts = Detections::default();
+            let out = s.scrub(&text, &mut sc, &mut counts).unwrap();
+            prop_assert!(s.detector().find_all(&out).is_empty(), "{out}");
+        }
+    }
+}
