@@ -1080,6 +1080,21 @@ mod tests {
     }
 
     #[test]
+    #[ignore]
+    fn debug_text() {
+        let d = builtin();
+        let t = std::env::var("T").unwrap().replace("\\n", "\n");
+        for f in d.find_all(&t) {
+            eprintln!(
+                "{}\t{}\t{}",
+                d.rule(f.rule).id,
+                d.rule(f.rule).entity,
+                &t[f.start..f.end]
+            );
+        }
+    }
+
+    #[test]
     fn unicode_word_boundary_is_refused() {
         let set = RuleSet::from_sources([(
             "t.toml".to_string(),

@@ -15,6 +15,7 @@ pub fn lookup(name: &str) -> Option<Validator> {
         "ipv4" => ipv4,
         "ipv4_any" => ipv4_any,
         "address" => address,
+        "address_cn_strict" => address_cn_strict,
         "phone_e164" => phone_e164,
         "phone_national" => phone_national,
         "cn_resident_id" => cn_resident_id,
@@ -40,6 +41,7 @@ pub fn lookup(name: &str) -> Option<Validator> {
 /// Every validator name, for `patterns list` and error messages.
 pub const NAMES: &[&str] = &[
     "address",
+    "address_cn_strict",
     "card",
     "cn_bank_card",
     "cn_resident_id",
@@ -94,12 +96,28 @@ fn luhn_str(s: &str) -> bool {
     luhn(&d)
 }
 
+/// Eight or more consecutive ascending or descending digits (`12345678`): a test or
+/// filler value, not an account.
+fn sequential(d: &[u8]) -> bool {
+    let mut up = 1;
+    let mut down = 1;
+    for w in d.windows(2) {
+        up = if w[1] == (w[0] + 1) % 10 { up + 1 } else { 1 };
+        down = if (w[1] + 1) % 10 == w[0] { down + 1 } else { 1 };
+        if up >= 8 || down >= 8 {
+            return true;
+        }
+    }
+    false
+}
+
 /// A payment card: 13 to 19 digits, Luhn-valid, not all one digit, and, when written in
 /// groups, grouped consistently (one kind of separator).
 fn card(s: &str) -> bool {
     let d: Vec<u8> = digits(s).collect();
     (13..=19).contains(&d.len())
         && !d.iter().all(|&x| x == d[0])
+        && !sequential(&d)
         && one_separator_kind(s)
         && luhn(&d)
 }
@@ -315,7 +333,12 @@ fn cn_uscc(s: &str) -> bool {
     let auth_ok = matches!(b[0], b'1'..=b'9' | b'A' | b'N' | b'Y');
     let region_ok =
         b[2..8].iter().all(u8::is_ascii_digit) && CN_PROVINCES.contains(&(num(&b[2..4]) as u8));
-    auth_ok && region_ok && !id_shaped(s) && cn_uscc_check_char(&b[..17]) == Some(b[17])
+    let ds: Vec<u8> = digits(s).collect();
+    auth_ok
+        && region_ok
+        && !id_shaped(s)
+        && !sequential(&ds)
+        && cn_uscc_check_char(&b[..17]) == Some(b[17])
 }
 
 /// IBAN lengths per country (SWIFT IBAN registry).
@@ -799,10 +822,6 @@ const NOT_NAMES: &[&str] = &[
     "froh",
     "désolé",
     "désolée",
-    "content",
-    "contente",
-    "ravi",
-    "ravie",
     "excited",
     "afraid",
     "still",
@@ -861,6 +880,18 @@ fn person_name(s: &str) -> bool {
         && words.len() <= 5
         && !NOT_NAMES.contains(&words[0].trim_end_matches([',', '.']))
         && t.chars().next().is_some_and(char::is_uppercase)
+}
+
+/// A Chinese postal address without a label ("改成浙江省杭州市…90号"): it must read like
+/// one, with an administrative or street word and a number.
+fn address_cn_strict(s: &str) -> bool {
+    address(s)
+        && s.bytes().any(|b| b.is_ascii_digit())
+        && ["省", "市", "区", "县", "路", "街", "道", "镇", "村"]
+            .iter()
+            .filter(|w| s.contains(*w))
+            .count()
+            >= 2
 }
 
 /// A date: some digits and at most 40 characters (dates of birth follow their label in

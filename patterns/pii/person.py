@@ -43,19 +43,21 @@ def toml_str(s):
 SEP = r"[\ \t]*[:：=][\ \t]*"
 NOT_ALNUM_BEFORE = r"(?:^|[^A-Za-z0-9_\-])"
 
-person_labels_en = r"(?i:full\ name|customer\ name|client\ name|contact\ name|contact\ person|contact|name|customer|client|patient|employee|applicant|recipient|sender|passenger|account\ holder|card\ ?holder|beneficiary|attn\.?|attention|guest|tenant|driver)"
-person_labels_de = r"(?i:vorname|nachname|vor-\ und\ nachname|kunde|kundin|ansprechpartner(?:in)?|empfänger|absender|inhaber|kontoinhaber)"
-person_labels_fr = r"(?i:nom\ complet|nom|prénom|prenom|destinataire|expéditeur|titulaire|interlocuteur)"
-person_labels_zh = r"(?:姓名|联系人|收件人|收货人|寄件人|客户姓名|客户|持卡人|开户名|户名|乘客|患者|申请人|负责人|经办人|法人代表|法定代表人|业主|租客|顾客)"
+person_labels_en = r"(?i:reporter|reported\ by|requester|requested\ by|submitted\ by|created\ by|assignee|assigned\ to|author|signed|guarantor|borrower|full\ name|customer\ name|client\ name|contact\ name|contact\ person|contact|name|customer|client|patient|employee|applicant|recipient|sender|passenger|account\ holder|card\ ?holder|beneficiary|attn\.?|attention|guest|tenant|driver)"
+person_labels_de = r"(?i:auftraggeber(?:in)?|antragsteller(?:in)?|melder(?:in)?|bearbeiter(?:in)?|vorname|nachname|vor-\ und\ nachname|kunde|kundin|ansprechpartner(?:in)?|empfänger|absender|inhaber|kontoinhaber)"
+person_labels_fr = r"(?i:demandeur|demandeuse|signataire|nom\ complet|nom|prénom|prenom|destinataire|expéditeur|titulaire|interlocuteur)"
+person_labels_zh = r"(?:报修人|报案人|投诉人|下单人|购买人|经手人|签收人|提货人|借款人|担保人|报告人|提交人|处理人|对接人|姓名|联系人|收件人|收货人|寄件人|客户姓名|客户|持卡人|开户名|户名|乘客|患者|申请人|负责人|经办人|法人代表|法定代表人|业主|租客|顾客)"
 
 rule("pii.person.label.1", "PERSON",
      "Person's name after a label: Name:, Customer:, Vorname:, Nom :, 姓名：, 联系人：",
      rf"(?x){NOT_ALNUM_BEFORE}(?:{person_labels_en}|{person_labels_de}|{person_labels_fr})(?:\ \(.{{1,12}}\))?{SEP}\"?(?P<value>{NAME})"
+     # Holder labels are followed by the name without a colon as often as with one.
+     + rf"|{NOT_ALNUM_BEFORE}(?i:kontoinhaber(?:in)?|account\ holder|card\ ?holder|titulaire\ du\ compte|titulaire)[\ \t]+(?P<value4>{NAME_L})"
      + rf"|{person_labels_zh}[\ \t]*(?:[:：=]|是|为)?[\ \t]*(?P<value2>{NAME})"
      # After an explicit name label and colon, any 2-4 Han characters that end there
      # (names with a surname missing from the list).
      + r"|(?:姓名|联系人|收件人|收货人|客户姓名|持卡人|开户名|户名|法定代表人|法人代表|寄件人)[\ \t]*[:：][\ \t]*(?P<value3>[\x{4e00}-\x{9fa5}]{2,4})(?:[^\x{4e00}-\x{9fa5}]|$)",
-     ["name", "customer", "client", "contact", "patient", "employee", "applicant", "recipient", "sender", "passenger", "holder", "beneficiary", "attn", "attention", "guest", "tenant", "driver", "kunde", "kundin", "ansprechpartner", "empfänger", "absender", "inhaber", "nom", "prénom", "prenom", "destinataire", "expéditeur", "titulaire", "interlocuteur", "姓名", "联系人", "收件人", "收货人", "寄件人", "客户", "持卡人", "开户名", "户名", "乘客", "患者", "申请人", "负责人", "经办人", "法人代表", "法定代表人", "业主", "租客", "顾客"],
+     ["reporter", "reported by", "requester", "requested by", "submitted by", "created by", "assignee", "assigned to", "author", "signed", "guarantor", "borrower", "kontoinhaber", "titulaire", "auftraggeber", "antragsteller", "melder", "bearbeiter", "demandeur", "demandeuse", "signataire", "报修人", "报案人", "投诉人", "下单人", "购买人", "经手人", "签收人", "提货人", "借款人", "担保人", "报告人", "提交人", "处理人", "对接人", "name", "customer", "client", "contact", "patient", "employee", "applicant", "recipient", "sender", "passenger", "holder", "beneficiary", "attn", "attention", "guest", "tenant", "driver", "kunde", "kundin", "ansprechpartner", "empfänger", "absender", "inhaber", "nom", "prénom", "prenom", "destinataire", "expéditeur", "titulaire", "interlocuteur", "姓名", "联系人", "收件人", "收货人", "寄件人", "客户", "持卡人", "开户名", "户名", "乘客", "患者", "申请人", "负责人", "经办人", "法人代表", "法定代表人", "业主", "租客", "顾客"],
      ["Name: Alice Johnson", "姓名：张伟", "姓名：佴晓东，", "Customer: Bob O'Neil, phone", "Vorname: Jürgen", "Nom : Dupont Marie", "联系人：王小明 13912345678"],
      ["Name: required", "File name: report.pdf", "username: jdoe", "姓名：请填写", "the customer said hi", "顾客：订单一直没发货", "编号\t姓名\t邮箱"],
      validator="person_name",
@@ -115,9 +117,9 @@ rule("pii.person.dialogue_answer.1", "PERSON",
 
 ADDRESS_Q = r"(?:地址|送到哪|寄到哪|(?i:address|adresse|anschrift|where\ should\ we\ (?:ship|send)))"
 
-address_en = r"(?i:home\ address|shipping\ address|billing\ address|mailing\ address|postal\ address|street\ address|delivery\ address|residential\ address|ship\ to|address|addr\.?)"
+address_en = r"(?i:following\ address|home\ address|shipping\ address|billing\ address|mailing\ address|postal\ address|street\ address|delivery\ address|residential\ address|ship\ to|address|addr\.?)"
 address_de = r"(?i:anschrift|adresse|lieferadresse|rechnungsadresse|wohnadresse|postanschrift|wohnhaft\ in)"
-address_fr = r"(?i:adresse\ de\ livraison|adresse\ postale|adresse\ de\ facturation|domicile)"
+address_fr = r"(?i:l'adresse\ suivante|adresse\ suivante|folgende\ adresse|folgende\ anschrift|adresse\ de\ livraison|adresse\ postale|adresse\ de\ facturation|domicile)"
 address_zh = r"(?:收货地址|家庭住址|详细地址|送货地址|通讯地址|邮寄地址|寄送地址|户籍地址|居住地址|联系地址|公司地址|现住址|住址|地址|收件地址)"
 LATIN_ADDR = r"[0-9A-ZÀ-ÖØ-Þ][^\r\n|;\t<>{}\[\]]{4,}[^\s.,;:!?，。、：]"
 HAN_ADDR = r"[\x{4e00}-\x{9fa5}0-9A-Za-z][^\r\n，。；;！!？?|\t:：]{3,}[^\s.,;:!?，。、：]"
@@ -148,6 +150,14 @@ rule("pii.address.dialogue_answer.1", "ADDRESS",
      ["客服：收货地址是？\n用户：稍等", "Agent: what's your email address?\nUser: sure", "客服：收货地址是？\n用户：收货地址：稍等"],
      validator="address",
      extra='context = { deny_next = [":", "："] }\n')
+
+rule("pii.address.cn_change.1", "ADDRESS",
+     "Chinese address given without a label after 改成/改为/寄往/发往 (must contain a number and two of 省市区县路街道镇村)",
+     rf"(?x)(?:改成|改为|更改为|换成|寄往|发往|送往|邮寄至|寄至|送至|发到)[\ \t]*(?P<value>{HAN_ADDR})",
+     ["改成", "改为", "更改为", "换成", "寄往", "发往", "送往", "寄至", "送至", "发到"],
+     ["地址写错了，改成浙江省杭州市西湖区文三路90号东部软件园", "麻烦寄往广州市天河区天河路385号"],
+     ["改成明天发货吧", "发到我邮箱就行", "改成3号楼"],
+     validator="address_cn_strict")
 
 dob_labels = r"(?:(?i:date\ of\ birth|birth\ ?date|birthday|d\.o\.b\.?|dob|born\ on|born|geburtsdatum|geburtstag|geboren\ am|geboren|geb\.|date\ de\ naissance|né\ le|née\ le|né\(e\)\ le|date\ naiss\.?)|出生日期|出生年月日|出生年月|出生于|生日|出生)"
 rule("pii.date_of_birth.1", "DATE_OF_BIRTH",
