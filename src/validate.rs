@@ -840,7 +840,7 @@ const NOT_NAMES: &[&str] = &[
     "cliente",
     "created", "updated", "subject", "sent", "from", "to", "cc", "re", "fw", "ticket",
     "order", "billing", "shipping", "cardholder", "destinataire", "nom", "prénom",
-    "vorname", "world", "there", "guys", "folks", "friend", "friends", "team", "everybody",
+    "vorname", "mein", "meine", "meinen", "mon", "mes", "our", "world", "there", "guys", "folks", "friend", "friends", "team", "everybody",
     "colleagues", "kollegen", "zusammen", "tous", "à tous", "or", "und", "et", "sir", "madam",
 ];
 
