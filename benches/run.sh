@@ -76,8 +76,11 @@ WORK=$(cd "$WORK" && pwd)
 
 echo "== building (cargo build --release)" >&2
 (cd "$ROOT" && cargo build --release --quiet)
-BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/scrubline"
-[[ -x $BIN ]] || die "no binary at $BIN"
+BUILT="${CARGO_TARGET_DIR:-$ROOT/target}/release/scrubline"
+[[ -x $BUILT ]] || die "no binary at $BUILT"
+# A private copy: a shared CARGO_TARGET_DIR may be rebuilt from another checkout mid-run.
+BIN="$WORK/scrubline"
+cp "$BUILT" "$BIN"
 
 if [[ -z $CORPUS ]]; then
     CORPUS="$WORK/corpus-${MB}mb-s${SEED}-x${SCALE}.jsonl"
