@@ -22,7 +22,7 @@
 #   zstd -3 -T1 and zstd -3 -TN on the corpus (output to a file in the workdir);
 #   scrubline run with exact dedup only (--no-near-dup) and with the defaults (exact +
 #   near dedup), each with --threads 1 and --threads N, zstd shards, a fixed key;
-#   the same two default runs on the first tenth of the corpus's lines (RSS growth);
+#   the same four scrubline runs on the first tenth of the corpus's lines (RSS growth);
 #   then a one-line input, timed 11 times (median).
 # Needs: cargo, python3, zstd, GNU time (/usr/bin/time). Timings come from
 # /usr/bin/time: wall, user, sys, max RSS. MB = 10^6 bytes of input.
@@ -143,6 +143,8 @@ for ((r = 1; r <= REPEAT; r++)); do
     scrub "exact-t$N" big "$N" --no-near-dup
     scrub "default-t1" big 1
     scrub "default-t$N" big "$N"
+    scrub "exact-t1" small 1 --no-near-dup
+    scrub "exact-t$N" small "$N" --no-near-dup
     scrub "default-t1" small 1
     scrub "default-t$N" small "$N"
 done
@@ -157,9 +159,12 @@ for ((i = 1; i <= 11; i++)); do
 done
 LOAD_AFTER=$(uptime)
 
+# The commit measured: HEAD, and the last commit that changed the code or the rules.
 COMMIT=$(cd "$ROOT" && git rev-parse --short HEAD 2>/dev/null || echo unknown)
+SRC_COMMIT=$(cd "$ROOT" && git log -1 --format=%h -- src patterns 2>/dev/null || echo unknown)
 DIRTY=$(cd "$ROOT" && git status --porcelain --untracked-files=no -- src Cargo.toml Cargo.lock patterns 2>/dev/null | head -c 1)
 [[ -n $DIRTY ]] && COMMIT="$COMMIT+dirty"
+COMMIT="$COMMIT (src/ and patterns/ as of $SRC_COMMIT)"
 CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' || true)
 MACHINE="$(date -u +%Y-%m-%dT%H:%MZ) · scrubline $COMMIT · $(nproc) CPUs ($CPU) · $(free -g | awk '/Mem:/{print $2}') GB RAM · $(uname -sr) · $(rustc --version | cut -d' ' -f1-2) · $(zstd --version | grep -o 'v[0-9.]*' | head -1)"
 
@@ -189,6 +194,8 @@ order = [
     (f"exact-t{n}", "big", f"scrubline, {n} threads, exact dedup (--no-near-dup)", f"exact-t{n}"),
     ("default-t1", "big", "scrubline, 1 thread, defaults (exact + near dedup)", "default-t1"),
     (f"default-t{n}", "big", f"scrubline, {n} threads, defaults (exact + near dedup)", f"default-t{n}"),
+    ("exact-t1", "small", "scrubline, 1 thread, exact dedup, ⅒ input", None),
+    (f"exact-t{n}", "small", f"scrubline, {n} threads, exact dedup, ⅒ input", None),
     ("default-t1", "small", "scrubline, 1 thread, defaults, ⅒ input", None),
     (f"default-t{n}", "small", f"scrubline, {n} threads, defaults, ⅒ input", None),
 ]
@@ -233,17 +240,22 @@ for cfg, what in (("exact", "exact dedup"), ("default", "exact + near dedup")):
     crit(f"1 thread, {what}: throughput / 9 MB/s (Python PII step)", f"{r1/9:.1f}× ({r1:.1f} MB/s)",
          "≥ 10×", r1 / 9 >= 10)
     su, zsu = thr(f"{cfg}-t{n}") / r1, zn / z1
+    # zstd scales almost linearly on an idle machine; when it does not, other processes
+    # held the cores and no speed-up measured in this run means anything.
+    busy = zsu < 1 + 0.5 * (int(n) - 1)
     crit(f"{n} threads, {what}: speed-up / zstd's", f"{su/zsu:.2f} (scrubline {su:.2f}×, zstd {zsu:.2f}×)",
-         "≥ 0.9", su / zsu >= 0.9)
+         "≥ 0.9", su / zsu >= 0.9,
+         "INCONCLUSIVE: zstd did not scale, the cores were busy" if busy else "")
 for t in ("1", n):
     on, off = thr(f"default-t{t}"), thr(f"exact-t{t}")
     crit(f"{t} thread(s): near-dup on / off (issue 5)", f"{on/off:.2f} ({on:.1f} / {off:.1f} MB/s)",
          "≥ 0.67", on / off >= 2 / 3,
          f"by CPU time: {thr(f'default-t{t}', cpu=True)/thr(f'exact-t{t}', cpu=True):.2f}")
-for t in ("1", n):
-    g = S[(f"default-t{t}", "big")]["rss"] / S[(f"default-t{t}", "small")]["rss"]
-    crit(f"{t} thread(s): peak RSS, 10× input / 1× input", f"{g:.2f} ({S[(f'default-t{t}', 'big')]['rss']:.0f} / "
-         f"{S[(f'default-t{t}', 'small')]['rss']:.0f} MiB)", "< 1.5", g < 1.5)
+for cfg, what in (("exact", "exact dedup"), ("default", "exact + near dedup")):
+    for t in ("1", n):
+        big, sm = S[(f"{cfg}-t{t}", "big")]["rss"], S[(f"{cfg}-t{t}", "small")]["rss"]
+        crit(f"{t} thread(s), {what}: peak RSS, 10× input / 1× input",
+             f"{big/sm:.2f} ({big:.0f} / {sm:.0f} MiB)", "< 1.5", big / sm < 1.5)
 m = statistics.median(ones)
 crit("one-line input, wall (median)", f"{m*1000:.0f} ms", "< 100 ms", m < 0.1)
 
