@@ -15,6 +15,7 @@
 #   --threads N     the "all threads" count (default: nproc)
 #   --workdir DIR   corpora, outputs and raw timings (default /tmp/scrubline-bench)
 #   --out FILE      where the markdown table goes (default benches/results/latest.md)
+#   --readme        also copy the table into README.md (between the bench:begin/end marks)
 #   --perf          also profile the one-thread run with `perf record -g` and print the
 #                   top of `perf report` (not part of the table)
 #
@@ -38,6 +39,7 @@ THREADS=$(nproc)
 WORK=${SCRUBLINE_BENCH_DIR:-/tmp/scrubline-bench}
 OUT="$ROOT/benches/results/latest.md"
 PERF=0
+README=0
 
 die() {
     echo "run.sh: $*" >&2
@@ -55,6 +57,7 @@ while [[ $# -gt 0 ]]; do
     --workdir) WORK=$2; shift 2 ;;
     --out) OUT=$2; shift 2 ;;
     --perf) PERF=1; shift ;;
+    --readme) README=1; shift ;;
     -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0 ;;
     *) die "unknown option $1 (see --help)" ;;
     esac
@@ -269,6 +272,20 @@ print("\n".join(out))
 PY
 cat "$OUT"
 echo "== raw timings: $RAW; table written to $OUT" >&2
+
+if [[ $README -eq 1 ]]; then
+    python3 - "$OUT" "$ROOT/README.md" <<'PY'
+import re, sys
+table = open(sys.argv[1]).read().split("\n", 1)[1].strip()  # without the title line
+readme = open(sys.argv[2]).read()
+new, n = re.subn(r"(<!-- bench:begin -->\n).*?(<!-- bench:end -->)",
+                 lambda m: m.group(1) + table + "\n" + m.group(2), readme, flags=re.S)
+if n != 1:
+    sys.exit("run.sh: README.md has no <!-- bench:begin --> / <!-- bench:end --> block")
+open(sys.argv[2], "w").write(new)
+PY
+    echo "== README.md updated" >&2
+fi
 
 if [[ $PERF -eq 1 ]]; then
     command -v perf >/dev/null || die "--perf needs perf (linux-perf / linux-tools)"
