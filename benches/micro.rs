@@ -179,6 +179,57 @@ fn detect_find(bencher: Bencher) {
         });
 }
 
+/// CSV-like rows dense in PII (name, e-mail, phone, city on every line), like the `csv`
+/// records of the benchmark corpus (10 % of its records): the detector's slow case.
+fn dense_documents() -> Vec<String> {
+    let mut r = Rng(13);
+    let mut docs = Vec::new();
+    let mut total = 0;
+    while total < TOTAL {
+        let mut d = String::from("name,email,phone,city");
+        for _ in 0..r.range(3, 18) {
+            let mail = pii(&mut Rng(r.next()), false);
+            d.push_str(&format!(
+                "\n{} {},{},1{}{}{},{}",
+                r.pick(FIRST),
+                r.pick(LAST),
+                if mail.contains('@') {
+                    mail
+                } else {
+                    format!("{}@example.com", r.pick(FIRST))
+                },
+                r.range(3, 9),
+                r.range(0, 9),
+                r.range(10_000_000, 99_999_999),
+                r.pick(EN_WORDS)
+            ));
+        }
+        total += d.len();
+        docs.push(d);
+    }
+    docs
+}
+
+/// `Detector::find` over PII-dense CSV rows.
+#[divan::bench]
+fn detect_find_dense(bencher: Bencher) {
+    let docs = dense_documents();
+    let det = detector();
+    let mut scratch = det.scratch();
+    let mut out: Vec<Finding> = Vec::new();
+    bencher
+        .counter(BytesCount::new(bytes(&docs)))
+        .bench_local(|| {
+            let mut n = 0;
+            for d in &docs {
+                out.clear();
+                det.find(black_box(d), &mut scratch, &mut out);
+                n += out.len();
+            }
+            n
+        });
+}
+
 /// Detection plus replacement (`Scrubber::scrub`): what the pipeline does per string.
 #[divan::bench]
 fn scrub_text(bencher: Bencher) {
