@@ -275,7 +275,7 @@ fn pseudonym_write_token(bencher: Bencher) {
             let mut n = 0;
             for (entity, v) in &values {
                 out.clear();
-                p.write_token(entity, black_box(v), &mut out);
+                p.write_token(entity, black_box(v), v, &mut out);
                 n += out.len();
             }
             n
