@@ -22,6 +22,7 @@ pub fn lookup(name: &str) -> Option<Validator> {
         "cn_resident_id_15" => cn_resident_id_15,
         "cn_uscc" => cn_uscc,
         "cn_bank_card" => cn_bank_card,
+        "cn_mobile" => cn_mobile,
         "iban" => iban,
         "us_ssn" => us_ssn,
         "ipv6" => ipv6,
@@ -44,6 +45,7 @@ pub const NAMES: &[&str] = &[
     "address_cn_strict",
     "card",
     "cn_bank_card",
+    "cn_mobile",
     "cn_resident_id",
     "cn_resident_id_15",
     "cn_uscc",
@@ -901,6 +903,20 @@ fn date(s: &str) -> bool {
     (1..=8).contains(&d) && s.chars().count() <= 40
 }
 
+/// A Chinese mobile number: 11 digits starting 1[3-9], after an optional 86 or 0086
+/// country code. A validator of its own, so that overlap resolution (validated first)
+/// does not hand a `+86 139…` number to a weaker national rule.
+fn cn_mobile(s: &str) -> bool {
+    let d: Vec<u8> = digits(s).collect();
+    let national = match d.len() {
+        11 => &d[..],
+        13 if d.starts_with(&[8, 6]) => &d[2..],
+        15 if d.starts_with(&[0, 0, 8, 6]) => &d[4..],
+        _ => return false,
+    };
+    national[0] == 1 && (3..=9).contains(&national[1])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -964,6 +980,21 @@ mod tests {
             "111111",
         ] {
             assert!(!password_value(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn cn_mobile_forms() {
+        for good in [
+            "13912345678",
+            "+86 139-1234-5678",
+            "008613912345678",
+            "+8613912345678",
+        ] {
+            assert!(cn_mobile(good), "{good}");
+        }
+        for bad in ["12912345678", "1391234567", "+1 139 1234 5678"] {
+            assert!(!cn_mobile(bad), "{bad}");
         }
     }
 

@@ -400,3 +400,35 @@ fn sample_corpus_from_readme_runs() {
     assert_eq!(m["totals"]["records_rejected"], 1);
     assert!(m["totals"]["records_out"].as_u64().unwrap() > 10);
 }
+
+#[test]
+fn one_number_one_token_however_it_is_written() {
+    let d = Dir::new();
+    let spellings = [
+        "电话13912345678",
+        "电话 139 1234 5678",
+        "我的电话是+86 13912345678",
+        "call +86 139-1234-5678",
+        "tel 008613912345678",
+        "手机：139-1234-5678",
+    ];
+    let corpus: String = spellings
+        .iter()
+        .enumerate()
+        .map(|(i, t)| format!("{{\"id\":{i},\"text\":\"{t}\"}}\n"))
+        .collect();
+    d.write("in/a.jsonl", corpus);
+    run_ok(&d, "in", "out", &["--no-dedup", "--no-near-dup"]).success();
+    let recs = records(&d.path("out"));
+    let mut all = std::collections::BTreeSet::new();
+    for r in &recs {
+        let t = r["text"].as_str().unwrap();
+        assert!(!t.contains("1234"), "number left: {t}");
+        assert!(
+            !t.contains("+86") && !t.contains("0086"),
+            "country code left outside the token: {t}"
+        );
+        all.extend(tokens(t));
+    }
+    assert_eq!(all.len(), 1, "{all:?}");
+}
