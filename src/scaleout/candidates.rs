@@ -1,0 +1,342 @@
+//! `scrubline dedup candidates --rank P --world-size W2`: the duplicate edges of one hash
+//! partition.
+//!
+//! Partition `P` of `W2` reads every rank's docs and sig tables and keeps the exact
+//! fingerprints whose high 64 bits are `≡ P (mod W2)` and the band hashes (as unsigned)
+//! `≡ P (mod W2)`. In each group of records sharing an exact fingerprint, or sharing a
+//! `(band, band_hash)` bucket, the *root* is the smallest `doc_id`, and every other member
+//! gets an edge `(doc_id, root)`. That is the single-machine streaming rule: a record is
+//! removed iff an earlier record (smaller `doc_id`) shares its exact fingerprint or one of
+//! its LSH buckets. Since a group lies entirely in one partition, the union over `P` of the
+//! edges is the same for every `W2`.
+//!
+//! # Reference SQL (the semantics; Spark, DataFusion, DuckDB, Trino)
+//!
+//! ```sql
+//! SELECT DISTINCT d.doc_id, g.root, 'exact' AS kind
+//! FROM docs d
+//! JOIN (SELECT exact_fp, MIN(doc_id) AS root FROM docs GROUP BY exact_fp) g
+//!   ON d.exact_fp = g.exact_fp
+//! WHERE d.doc_id <> g.root
+//! UNION
+//! SELECT DISTINCT s.doc_id, g.root, 'near' AS kind
+//! FROM sig s
+//! JOIN (SELECT band, band_hash, MIN(doc_id) AS root FROM sig GROUP BY band, band_hash) g
+//!   ON s.band = g.band AND s.band_hash = g.band_hash
+//! WHERE s.doc_id <> g.root
+//! ```
+//!
+//! with `docs` = `DIR/docs/*.parquet` and `sig` = `DIR/sig/*.parquet`. The union over
+//! partitions of `DIR/dedup/edges/*.parquet` equals this set (the same `(doc_id, root,
+//! 'near')` edge may appear in two partitions when two bands agree; deduplicate on read).
+//!
+//! # Output: `DIR/dedup/edges/{P:05}.parquet`, schema version 1
+//!
+//! `doc_id: int64, root: int64, kind: utf8 ("exact" | "near")`, sorted by
+//! `(doc_id, root, kind)`, distinct; footer metadata `scrubline.table = edges`,
+//! `scrubline.rank = P`, `scrubline.world_size = W2`. Its presence marks the partition
+//! done: a rerun does nothing.
+//!
+//! # Memory
+//!
+//! One partition at a time, in sorted vectors: 32 B per kept docs row, 24 B per kept sig
+//! row, 24 B per edge. With `N` records and `B` bands, about `(32 + 24·B)·N / W2` bytes.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, Int64Array, RecordBatch, StringArray};
+use arrow_schema::{DataType, Field, Schema, SchemaRef};
+
+use super::sigs::{self, meta};
+use crate::error::{Error, Result};
+
+/// Folder of the edge tables.
+pub const EDGES_DIR: &str = "dedup/edges";
+
+/// Why a record is a duplicate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    /// Same exact fingerprint as its root.
+    Exact,
+    /// Same LSH bucket as its root.
+    Near,
+}
+
+impl Kind {
+    /// `exact` or `near`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Exact => "exact",
+            Kind::Near => "near",
+        }
+    }
+
+    /// Parses [`Kind::as_str`].
+    pub fn parse(s: &str) -> Option<Kind> {
+        match s {
+            "exact" => Some(Kind::Exact),
+            "near" => Some(Kind::Near),
+            _ => None,
+        }
+    }
+}
+
+/// One edge: `doc_id` has an earlier duplicate `root`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Edge {
+    /// The later record.
+    pub doc_id: u64,
+    /// The smallest `doc_id` of the group.
+    pub root: u64,
+    /// Exact or near.
+    pub kind: Kind,
+}
+
+/// What a candidates task did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct CandidateReport {
+    /// The partition.
+    pub part: u32,
+    /// Partitions.
+    pub parts: u32,
+    /// The partition was already done; nothing was read or written.
+    pub skipped: bool,
+    /// docs rows kept in this partition.
+    pub docs_rows: u64,
+    /// sig rows kept in this partition.
+    pub sig_rows: u64,
+    /// Exact edges written.
+    pub exact_edges: u64,
+    /// Near edges written.
+    pub near_edges: u64,
+}
+
+/// `DIR/dedup/edges/{part:05}.parquet`.
+pub fn edges_path(dir: &Path, part: u32) -> PathBuf {
+    dir.join(EDGES_DIR).join(super::rank_file(part, "parquet"))
+}
+
+/// The edge table's schema.
+pub fn edges_schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("doc_id", DataType::Int64, false),
+        Field::new("root", DataType::Int64, false),
+        Field::new("kind", DataType::Utf8, false),
+    ]))
+}
+
+/// `(rank, docs table, sig table)`.
+pub type RankTables = (u32, PathBuf, PathBuf);
+
+/// The docs and sig tables of a finished run: `(rank, docs path, sig path)` for ranks
+/// `0..world`, after checking every rank finished (its manifest is present) and all agree
+/// on world size, key and schemes. Returns the run's world size too.
+pub fn run_tables(dir: &Path) -> Result<(u32, Vec<RankTables>)> {
+    let docs = super::numbered_files(&dir.join(sigs::DOCS_DIR), "parquet")?;
+    let sig = super::numbered_files(&dir.join(sigs::SIG_DIR), "parquet")?;
+    let Some((_, first)) = docs.first() else {
+        return Err(Error::Output {
+            path: dir.join(sigs::DOCS_DIR),
+            reason: "no docs tables: run the ranks with signatures first".into(),
+        });
+    };
+    let m0 = sigs::check_table(first, "docs")?;
+    let world: u32 = m0
+        .get(meta::WORLD)
+        .and_then(|w| w.parse().ok())
+        .ok_or_else(|| Error::Parquet {
+            path: first.clone(),
+            reason: "no world size in the metadata".into(),
+        })?;
+    super::check_complete(&docs, world, &dir.join(sigs::DOCS_DIR))?;
+    super::check_complete(&sig, world, &dir.join(sigs::SIG_DIR))?;
+    let mut out = Vec::new();
+    for ((r, d), (_, s)) in docs.into_iter().zip(sig) {
+        for (path, table) in [(&d, "docs"), (&s, "sig")] {
+            let m = sigs::check_table(path, table)?;
+            for key in [meta::WORLD, meta::KEY, meta::EXACT, meta::NEAR] {
+                if m.get(key) != m0.get(key) {
+                    return Err(Error::Parquet {
+                        path: path.clone(),
+                        reason: format!(
+                            "`{key}` differs from rank 0's ({:?} vs {:?}): ranks of different runs?",
+                            m.get(key),
+                            m0.get(key)
+                        ),
+                    });
+                }
+            }
+        }
+        let manifest = super::rank_manifest_path(dir, r);
+        if !manifest.exists() {
+            return Err(Error::Output {
+                path: manifest,
+                reason: format!("rank {r} has not finished (no manifest)"),
+            });
+        }
+        out.push((r, d, s));
+    }
+    Ok((world, out))
+}
+
+/// Runs partition `part` of `parts` over the run folder `dir`. See the [module docs](self).
+pub fn candidates(dir: &Path, part: u32, parts: u32) -> Result<CandidateReport> {
+    if parts == 0 || part >= parts {
+        return Err(Error::Config(format!(
+            "partition {part} is not below the partition count {parts}"
+        )));
+    }
+    let mut report = CandidateReport {
+        part,
+        parts,
+        ..Default::default()
+    };
+    let out = edges_path(dir, part);
+    if out.exists() {
+        report.skipped = true;
+        return Ok(report);
+    }
+    let (_world, tables) = run_tables(dir)?;
+    let parts64 = u64::from(parts);
+    let part64 = u64::from(part);
+
+    let mut edges: Vec<Edge> = Vec::new();
+    // Exact fingerprints.
+    let mut fps: Vec<(u128, u64)> = Vec::new();
+    for (_, docs, _) in &tables {
+        sigs::for_each_doc(docs, &mut |row| {
+            if ((row.exact_fp >> 64) as u64) % parts64 == part64 {
+                fps.push((row.exact_fp, row.doc_id));
+            }
+            Ok(())
+        })?;
+    }
+    report.docs_rows = fps.len() as u64;
+    fps.sort_unstable();
+    for group in fps.chunk_by(|a, b| a.0 == b.0) {
+        let root = group[0].1;
+        edges.extend(group[1..].iter().filter(|m| m.1 != root).map(|m| Edge {
+            doc_id: m.1,
+            root,
+            kind: Kind::Exact,
+        }));
+    }
+    drop(fps);
+    // LSH buckets.
+    let mut buckets: Vec<(u32, u64, u64)> = Vec::new();
+    for (_, _, sig) in &tables {
+        sigs::for_each_sig(sig, &mut |doc, band, hash| {
+            if hash % parts64 == part64 {
+                buckets.push((band, hash, doc));
+            }
+        })?;
+    }
+    report.sig_rows = buckets.len() as u64;
+    buckets.sort_unstable();
+    for group in buckets.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
+        let root = group[0].2;
+        edges.extend(group[1..].iter().filter(|m| m.2 != root).map(|m| Edge {
+            doc_id: m.2,
+            root,
+            kind: Kind::Near,
+        }));
+    }
+    drop(buckets);
+    edges.sort_unstable();
+    edges.dedup();
+    report.exact_edges = edges.iter().filter(|e| e.kind == Kind::Exact).count() as u64;
+    report.near_edges = edges.len() as u64 - report.exact_edges;
+    let key = sigs::check_table(&tables[0].1, "docs")?
+        .get(meta::KEY)
+        .cloned()
+        .unwrap_or_default();
+    write_edges(&out, part, parts, &key, &edges)?;
+    Ok(report)
+}
+
+fn write_edges(path: &Path, part: u32, parts: u32, key: &str, edges: &[Edge]) -> Result<()> {
+    let batches: Vec<RecordBatch> = edges
+        .chunks(sigs::FLUSH_ROWS)
+        .map(|c| {
+            let cols: Vec<ArrayRef> = vec![
+                Arc::new(Int64Array::from_iter_values(
+                    c.iter().map(|e| e.doc_id as i64),
+                )),
+                Arc::new(Int64Array::from_iter_values(
+                    c.iter().map(|e| e.root as i64),
+                )),
+                Arc::new(StringArray::from_iter_values(
+                    c.iter().map(|e| e.kind.as_str()),
+                )),
+            ];
+            RecordBatch::try_new(edges_schema(), cols).expect("edge columns match the schema")
+        })
+        .collect();
+    let meta = vec![
+        (meta::TABLE.to_string(), "edges".to_string()),
+        (meta::VERSION.to_string(), sigs::SCHEMA_VERSION.to_string()),
+        (meta::RANK.to_string(), part.to_string()),
+        (meta::WORLD.to_string(), parts.to_string()),
+        (meta::KEY.to_string(), key.to_string()),
+    ];
+    super::write_parquet_atomic(path, edges_schema(), &batches, &meta)
+}
+
+/// Reads one edge table.
+pub fn read_edges(path: &Path) -> Result<Vec<Edge>> {
+    sigs::check_table(path, "edges")?;
+    let (_, batches) = super::read_batches(path)?;
+    let mut out = Vec::new();
+    for b in &batches {
+        let doc = super::column::<Int64Array>(b, "doc_id", path)?;
+        let root = super::column::<Int64Array>(b, "root", path)?;
+        let kind = super::column::<StringArray>(b, "kind", path)?;
+        for i in 0..b.num_rows() {
+            out.push(Edge {
+                doc_id: doc.value(i) as u64,
+                root: root.value(i) as u64,
+                kind: Kind::parse(kind.value(i)).ok_or_else(|| Error::Parquet {
+                    path: path.to_path_buf(),
+                    reason: format!("unknown edge kind {:?}", kind.value(i)),
+                })?,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Every edge of a finished candidates stage (all partitions), distinct and sorted; checks
+/// that partitions `0..W2` are all there. Returns `(W2, edges)`.
+pub fn read_all_edges(dir: &Path) -> Result<(u32, Vec<Edge>)> {
+    let edge_dir = dir.join(EDGES_DIR);
+    let files = super::numbered_files(&edge_dir, "parquet")?;
+    let Some((_, first)) = files.first() else {
+        return Err(Error::Output {
+            path: edge_dir,
+            reason: "no edge tables: run `scrubline dedup candidates` first".into(),
+        });
+    };
+    let parts: u32 = sigs::check_table(first, "edges")?
+        .get(meta::WORLD)
+        .and_then(|w| w.parse().ok())
+        .ok_or_else(|| Error::Parquet {
+            path: first.clone(),
+            reason: "no partition count in the metadata".into(),
+        })?;
+    super::check_complete(&files, parts, &edge_dir)?;
+    let mut all = Vec::new();
+    for (_, path) in &files {
+        let m = sigs::check_table(path, "edges")?;
+        if m.get(meta::WORLD).map(String::as_str) != Some(parts.to_string().as_str()) {
+            return Err(Error::Parquet {
+                path: path.clone(),
+                reason: "partition count differs from partition 0's".into(),
+            });
+        }
+        all.extend(read_edges(path)?);
+    }
+    all.sort_unstable();
+    all.dedup();
+    Ok((parts, all))
+}
