@@ -68,9 +68,12 @@ impl std::fmt::Display for VerifyReport {
     }
 }
 
-/// Files the manifest does not list but a run writes.
+/// Files the manifest does not list but a run writes (per-rank manifests of a ranked run
+/// included).
 fn is_bookkeeping(rel: &str) -> bool {
-    rel == crate::manifest::FILE_NAME || rel == "dedup-report.jsonl"
+    rel == crate::manifest::FILE_NAME
+        || rel == "dedup-report.jsonl"
+        || rel.starts_with("_manifest/")
 }
 
 /// Verifies `dir` against its manifest; `rescan` reruns `scrubber` over the output.

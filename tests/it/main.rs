@@ -2,5 +2,6 @@
 
 mod props;
 mod run;
+mod scaleout;
 mod util;
 mod verify;
