@@ -169,6 +169,17 @@ pub struct RunArgs {
     /// Keep exact duplicates.
     #[arg(long)]
     pub no_dedup: bool,
+    /// Keep near-duplicates (MinHash LSH removal is on by default).
+    #[arg(long)]
+    pub no_near_dup: bool,
+    /// Estimated Jaccard similarity at or above which a record is a near-duplicate of an
+    /// earlier one [default: 0.75].
+    #[arg(long, value_name = "J")]
+    pub near_dup_threshold: Option<f64>,
+    /// Write one JSON line per removed duplicate: its location, its survivor's location and
+    /// the estimated similarity (no text).
+    #[arg(long, value_name = "FILE")]
+    pub dedup_report: Option<PathBuf>,
     /// Replacement style: `tag` (<EMAIL_5f2c9a1e7b3d4c60>) or `redact` (<EMAIL>).
     #[arg(long, value_enum, env = env::STYLE)]
     pub style: Option<Style>,
@@ -182,7 +193,14 @@ pub struct RunArgs {
     /// Close a shard after this many uncompressed bytes [default: 256MiB].
     #[arg(long, env = env::SHARD_SIZE, value_name = "SIZE")]
     pub shard_size: Option<ByteSize>,
-    /// Shard compression [default: zstd].
+    /// Output format [default: the inputs' format: parquet when every input is Parquet,
+    /// else jsonl].
+    #[arg(long, value_enum)]
+    pub format: Option<crate::pipeline::OutputFormat>,
+    /// Most rows in a Parquet row group [default: 65536].
+    #[arg(long, value_name = "N")]
+    pub row_group_rows: Option<usize>,
+    /// Shard compression for JSONL [default: zstd].
     #[arg(long, value_enum, env = env::COMPRESSION)]
     pub compression: Option<OutCompression>,
     /// zstd level [default: 3].
@@ -399,6 +417,12 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         inputs: args.input.clone(),
         fields: pick_vec(args.fields, file.field),
         dedup: !args.no_dedup && file.dedup.unwrap_or(true),
+        near_dup: !args.no_near_dup && file.near_dup.unwrap_or(true),
+        near_dup_threshold: args
+            .near_dup_threshold
+            .or(file.near_dup_threshold)
+            .unwrap_or(crate::minhash::MinHashParams::default().threshold),
+        near_dup_scheme: String::new(),
         dedup_fields: pick_vec(args.dedup_fields, file.dedup_field),
         style: args.style.or(file.style).unwrap_or_default(),
         patterns: patterns.map_or_else(|| "builtin".to_string(), |p| p.display().to_string()),
@@ -411,6 +435,11 @@ fn run(args: RunArgs) -> Result<ExitCode> {
             .zstd_level
             .or(file.zstd_level)
             .unwrap_or(settings::DEFAULT_ZSTD_LEVEL),
+        format: args.format.or(file.format),
+        row_group_rows: args
+            .row_group_rows
+            .or(file.row_group_rows)
+            .unwrap_or(crate::columnar::WriterOptions::default().max_row_group_rows),
         max_record_bytes: args
             .max_record_bytes
             .or(file.max_record_bytes)
@@ -418,6 +447,13 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     };
     if !(1..=22).contains(&cfg.zstd_level) {
         bail!("--zstd-level must be between 1 and 22");
+    }
+    if !(0.0..=1.0).contains(&cfg.near_dup_threshold) || cfg.near_dup_threshold == 0.0 {
+        bail!("--near-dup-threshold must be in (0, 1]");
+    }
+    let mut cfg = cfg;
+    if cfg.near_dup {
+        cfg.near_dup_scheme = pipeline::minhash_params(&cfg).scheme_id();
     }
     let threads = args
         .threads
@@ -429,7 +465,17 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         overwrite: args.overwrite,
     };
     let key = resolve_key(args.key_file, file.key_file, args.quiet)?;
-    let m = pipeline::run_into(&cfg, &rt, &rules, &key, Some(&args.output))?;
+    let m = pipeline::run(pipeline::Job {
+        cfg: &cfg,
+        rt: &rt,
+        rules: &rules,
+        key: &key,
+        out_dir: &args.output,
+        files: None,
+        partition: None,
+        sink: None,
+        dedup_report: args.dedup_report.clone(),
+    })?;
     let t = &m.totals;
     if !args.quiet {
         eprintln!(

@@ -36,6 +36,7 @@ pub mod error;
 pub mod input;
 pub mod json;
 pub mod manifest;
+pub mod minhash;
 pub mod normalize;
 pub mod output;
 pub mod pipeline;

@@ -39,6 +39,9 @@ pub struct Manifest {
     pub ruleset_sha256: String,
     /// `hmac-sha256:<hex>` or `ephemeral`.
     pub key_fingerprint: String,
+    /// For one rank of a partitioned run: its rank and the world size.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub partition: Option<crate::pipeline::Partition>,
     /// Every input file, in processing order.
     pub inputs: Vec<InputEntry>,
     /// Every output shard, in order.

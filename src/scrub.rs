@@ -37,6 +37,25 @@ impl Detections {
     }
 }
 
+/// Something that counts replaced values by rule index.
+pub trait Tally {
+    /// One value replaced by rule `rule`.
+    fn add(&mut self, rule: u32);
+}
+
+impl Tally for Detections {
+    fn add(&mut self, rule: u32) {
+        Detections::add(self, rule);
+    }
+}
+
+/// A list of rule indices, one per replaced value, in order.
+impl Tally for Vec<u32> {
+    fn add(&mut self, rule: u32) {
+        self.push(rule);
+    }
+}
+
 /// Detects and replaces sensitive values in strings. `Sync`: share one across threads and
 /// give each thread its own [`ScrubScratch`].
 #[derive(Debug)]
@@ -108,11 +127,11 @@ impl Scrubber {
     /// complete a value it used to break (`a@x.com10.1.1.1`: once the IP is a token, the
     /// address before it is whole), so after replacing, the text around each new token is
     /// checked, and only if something appears there is the whole text scanned again.
-    pub fn scrub(
+    pub fn scrub<T: Tally + ?Sized>(
         &self,
         text: &str,
         scratch: &mut ScrubScratch,
-        counts: &mut Detections,
+        counts: &mut T,
     ) -> Option<String> {
         self.findings(text, scratch);
         if scratch.findings.is_empty() {
@@ -132,7 +151,12 @@ impl Scrubber {
         Some(out)
     }
 
-    fn replace(&self, text: &str, scratch: &mut ScrubScratch, counts: &mut Detections) -> String {
+    fn replace<T: Tally + ?Sized>(
+        &self,
+        text: &str,
+        scratch: &mut ScrubScratch,
+        counts: &mut T,
+    ) -> String {
         let mut out = String::with_capacity(text.len() + 16 * scratch.findings.len());
         let mut last = 0;
         scratch.written.clear();

@@ -49,6 +49,10 @@ pub struct RunFile {
     pub dedup_field: Option<Vec<String>>,
     /// `dedup = false` is `--no-dedup`.
     pub dedup: Option<bool>,
+    /// `near_dup = false` is `--no-near-dup`.
+    pub near_dup: Option<bool>,
+    /// `--near-dup-threshold`.
+    pub near_dup_threshold: Option<f64>,
     /// `--style`.
     pub style: Option<Style>,
     /// `--patterns`.
@@ -59,6 +63,10 @@ pub struct RunFile {
     pub shard_size: Option<ByteSize>,
     /// `--compression`.
     pub compression: Option<OutCompression>,
+    /// `--format`.
+    pub format: Option<crate::pipeline::OutputFormat>,
+    /// `--row-group-rows`.
+    pub row_group_rows: Option<usize>,
     /// `--zstd-level`.
     pub zstd_level: Option<i32>,
     /// `--threads`.

@@ -27,8 +27,12 @@ pub struct SinkRecord<'a> {
     pub shard: u32,
     /// Keyed fingerprint of its normalized, scrubbed dedup content.
     pub exact_fp: u128,
-    /// MinHash LSH band hashes (keyed), one per band; empty when near-dup is off.
+    /// MinHash LSH band hashes (keyed), one per band; empty when near-dup is off or the
+    /// record has no shingle.
     pub band_hashes: &'a [u64],
+    /// The record's 64-byte MinHash verification sketch ([`crate::minhash::Sketch`]), when
+    /// it has band hashes.
+    pub sketch: Option<&'a [u8; 64]>,
     /// Rule index (in the run's rule set) of every value replaced in it.
     pub rules: &'a [u32],
 }

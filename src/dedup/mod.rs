@@ -5,7 +5,11 @@
 //! on scrubbed text, so neither a fingerprint in memory nor one written to a file lets
 //! anyone test whether a given text was in the corpus.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashMap};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, Result};
 
 use xxhash_rust::xxh3::xxh3_128_with_secret;
 
@@ -43,12 +47,12 @@ impl Fingerprinter {
     }
 }
 
-/// The set of fingerprints seen so far; the first record with a fingerprint survives.
+/// The fingerprints seen so far, each with the record that had it first (the survivor).
 ///
-/// About 16 bytes per distinct record plus hash-table overhead (~32 bytes in all).
+/// 24 bytes per distinct record plus hash-table overhead (about 40 bytes in all).
 #[derive(Default)]
 pub struct ExactDedup {
-    seen: HashSet<u128, BuildIdentity>,
+    seen: HashMap<u128, u64, BuildIdentity>,
 }
 
 impl ExactDedup {
@@ -57,9 +61,16 @@ impl ExactDedup {
         ExactDedup::default()
     }
 
-    /// True when `fp` is new (the record survives); false for a duplicate.
-    pub fn insert(&mut self, fp: u128) -> bool {
-        self.seen.insert(fp)
+    /// `None` when `fp` is new (record `doc_id` survives); else the doc id of the record
+    /// that had it first.
+    pub fn insert(&mut self, fp: u128, doc_id: u64) -> Option<u64> {
+        match self.seen.entry(fp) {
+            std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(doc_id);
+                None
+            }
+        }
     }
 
     /// Distinct fingerprints seen.
@@ -70,6 +81,75 @@ impl ExactDedup {
     /// True before the first insert.
     pub fn is_empty(&self) -> bool {
         self.seen.is_empty()
+    }
+}
+
+/// `--dedup-report`: one JSON line per removed record with its location, its survivor's
+/// location and the estimated similarity. Never any text.
+pub struct DedupReport {
+    path: PathBuf,
+    tmp: PathBuf,
+    out: std::io::BufWriter<std::fs::File>,
+}
+
+impl DedupReport {
+    /// Creates the report (under a temporary name until [`DedupReport::finish`]).
+    pub fn create(path: &Path) -> Result<DedupReport> {
+        let tmp = crate::output::temp_path(path);
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        }
+        let f = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        Ok(DedupReport {
+            path: path.to_path_buf(),
+            tmp,
+            out: std::io::BufWriter::new(f),
+        })
+    }
+
+    /// One removed record. `files` maps file indices to paths; `id` is the record's own
+    /// `id` field as JSON text, when it has one.
+    pub fn add(
+        &mut self,
+        files: &BTreeMap<u32, String>,
+        removed: u64,
+        id: Option<&str>,
+        survivor: u64,
+        similarity: f64,
+        kind: &str,
+    ) -> Result<()> {
+        let loc = |doc: u64| {
+            let (file, ordinal) = crate::sink::split_doc_id(doc);
+            serde_json::json!({
+                "file": files.get(&file).map_or("", String::as_str),
+                "file_index": file,
+                "ordinal": ordinal,
+            })
+        };
+        let mut line = serde_json::json!({
+            "kind": kind,
+            "removed": loc(removed),
+            "survivor": loc(survivor),
+            "similarity": (similarity * 1000.0).round() / 1000.0,
+        });
+        if let Some(id) = id {
+            line["removed"]["id"] = serde_json::from_str(id).unwrap_or(serde_json::Value::Null);
+        }
+        let mut bytes = serde_json::to_vec(&line).expect("report line serializes");
+        bytes.push(b'\n');
+        self.out
+            .write_all(&bytes)
+            .map_err(|e| Error::io(&self.tmp, e))
+    }
+
+    /// Flushes and renames the report into place.
+    pub fn finish(self) -> Result<()> {
+        let f = self
+            .out
+            .into_inner()
+            .map_err(|e| Error::io(&self.tmp, e.into_error()))?;
+        f.sync_all().map_err(|e| Error::io(&self.tmp, e))?;
+        std::fs::rename(&self.tmp, &self.path).map_err(|e| Error::io(&self.path, e))
     }
 }
 
@@ -117,7 +197,7 @@ mod tests {
         assert_eq!(x, a.fingerprint(&dedup_normalize("hello world")));
         assert_ne!(x, b.fingerprint(&dedup_normalize("hello world")));
         let mut d = ExactDedup::new();
-        assert!(d.insert(x));
-        assert!(!d.insert(x));
+        assert_eq!(d.insert(x, 5), None);
+        assert_eq!(d.insert(x, 9), Some(5));
     }
 }

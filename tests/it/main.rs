@@ -1,5 +1,7 @@
 //! The one integration-test binary: runs `scrubline` end to end on synthetic corpora.
 
+mod neardup;
+mod parquet;
 mod props;
 mod run;
 mod scaleout;

@@ -1,0 +1,699 @@
+//! The run: read → scrub → deduplicate → write → manifest.
+//!
+//! ```text
+//! reader thread ──bounded channel──▶ window of batches ──rayon──▶ scrubbed batches
+//!   (files in order, lines or                                    │ in input order
+//!    Parquet rows in bounded batches)                            ▼
+//!        shards ◀── ordered writes ◀──rayon── compress ◀── dedup, shard split, rejects
+//! ```
+//!
+//! Every decision that shapes the output (batch boundaries, which duplicate survives, where
+//! a shard ends, frame boundaries) depends only on the input, never on thread timing, so
+//! the bytes are identical for any `--threads`. Memory is bounded by the window: a few
+//! batches of at most [`read::BATCH_BYTES`] per thread.
+
+mod read;
+mod work;
+mod write;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::columnar::WriterOptions;
+use crate::dedup::{DedupReport, ExactDedup, Fingerprinter};
+use crate::detect::Detector;
+use crate::error::{Error, Result};
+use crate::input::{self, Format, InputFile};
+use crate::manifest::{self, InputEntry, Manifest, Totals};
+use crate::minhash::{LshIndex, MinHasher};
+use crate::output::{JsonlShards, OutCompression};
+use crate::pseudonym::{Key, Pseudonymizer, Style};
+use crate::rules::RuleSet;
+use crate::scrub::{Detections, Scrubber};
+use crate::select::Selection;
+use crate::sink::{doc_id, RecordSink, SinkRecord};
+
+pub use read::{BATCH_BYTES, BATCH_LINES};
+use work::{Body, Processed, Worker};
+use write::{filter_rows, values_batch, ParquetShards, Rejects};
+
+/// Output format of the shards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum OutputFormat {
+    /// JSON lines, compressed as `--compression` says.
+    Jsonl,
+    /// Apache Parquet, zstd pages.
+    Parquet,
+}
+
+/// Every setting that affects the output. Serialized into the manifest and hashed, so two
+/// runs with the same `config_sha256`, inputs and key wrote the same bytes.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct RunConfig {
+    /// Input paths as given.
+    pub inputs: Vec<PathBuf>,
+    /// `--field` selectors; empty = every string.
+    pub fields: Vec<String>,
+    /// Exact deduplication on.
+    pub dedup: bool,
+    /// Near-duplicate removal on (MinHash LSH).
+    pub near_dup: bool,
+    /// Estimated Jaccard similarity at or above which a record is a near-duplicate.
+    pub near_dup_threshold: f64,
+    /// The MinHash scheme (`minhash-v1/…`), recorded so a reviewer knows how signatures
+    /// were made.
+    pub near_dup_scheme: String,
+    /// `--dedup-field` selectors; empty = the default rule (`text`, else
+    /// `messages[*].content`, else every scanned string).
+    pub dedup_fields: Vec<String>,
+    /// Token style.
+    pub style: Style,
+    /// `builtin` or the `--patterns` folder.
+    pub patterns: String,
+    /// `--format`; `None` = the inputs' format (Parquet when every input is Parquet).
+    pub format: Option<OutputFormat>,
+    /// Bytes after which a shard is closed: uncompressed for JSONL, estimated file size for
+    /// Parquet.
+    pub shard_size: u64,
+    /// Shard compression (JSONL).
+    pub compression: OutCompression,
+    /// zstd level (JSONL shards and Parquet pages).
+    pub zstd_level: i32,
+    /// Most rows in a Parquet row group.
+    pub row_group_rows: usize,
+    /// Longest record accepted, in bytes.
+    pub max_record_bytes: u64,
+}
+
+impl RunConfig {
+    /// The output format for these inputs.
+    pub fn effective_format(&self, files: &[InputFile]) -> OutputFormat {
+        self.format.unwrap_or({
+            if !files.is_empty() && files.iter().all(|f| f.format == Format::Parquet) {
+                OutputFormat::Parquet
+            } else {
+                OutputFormat::Jsonl
+            }
+        })
+    }
+}
+
+/// Settings that do not affect the output bytes.
+#[derive(Clone, Debug)]
+pub struct Runtime {
+    /// Worker threads.
+    pub threads: usize,
+    /// Show a progress line on stderr.
+    pub progress: bool,
+    /// Replace a previous run's output in the folder.
+    pub overwrite: bool,
+}
+
+/// This process's share of a partitioned run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Partition {
+    /// 0-based rank.
+    pub rank: u32,
+    /// Number of ranks.
+    pub world_size: u32,
+}
+
+impl Partition {
+    /// File name prefix of this rank's shards.
+    pub fn shard_prefix(&self) -> String {
+        format!("part-r{:05}-", self.rank)
+    }
+
+    /// Path of this rank's manifest, relative to the output folder.
+    pub fn manifest_rel(&self) -> String {
+        format!("_manifest/{:05}.json", self.rank)
+    }
+}
+
+/// Everything one run needs.
+pub struct Job<'a> {
+    /// Output-shaping settings.
+    pub cfg: &'a RunConfig,
+    /// Threads, progress, overwrite.
+    pub rt: &'a Runtime,
+    /// The rules.
+    pub rules: &'a RuleSet,
+    /// The key.
+    pub key: &'a Key,
+    /// The output folder.
+    pub out_dir: &'a Path,
+    /// The files to read (from a plan); `None` = discover `cfg.inputs`.
+    pub files: Option<Vec<InputFile>>,
+    /// Set for one rank of a partitioned run: rank-named shards and manifest, and no
+    /// in-run deduplication (the global dedup stages do it).
+    pub partition: Option<Partition>,
+    /// Receives every written record (doc id, fingerprints, rule ids).
+    pub sink: Option<Box<dyn RecordSink>>,
+    /// Where to write the dedup report (one line per removed record), if anywhere.
+    pub dedup_report: Option<PathBuf>,
+}
+
+/// MinHash parameters of a configuration.
+pub fn minhash_params(cfg: &RunConfig) -> crate::minhash::MinHashParams {
+    crate::minhash::MinHashParams {
+        threshold: cfg.near_dup_threshold,
+        ..crate::minhash::MinHashParams::default()
+    }
+}
+
+/// Reason codes of rejected records, as written to the manifest and rejects file. Record
+/// errors add `invalid_utf8`, `invalid_json`, `not_object`, `field_not_string` and
+/// `missing_field` (see [`crate::json::RecordError::code`]).
+pub mod reason {
+    /// The line is longer than `--max-record-bytes`.
+    pub const TOO_LARGE: &str = "record_too_large";
+    /// The compressed stream ended early or is corrupt.
+    pub const TRUNCATED: &str = "truncated_stream";
+    /// The file holds no records.
+    pub const EMPTY_FILE: &str = "empty_file";
+    /// A Parquet file or row group that cannot be read.
+    pub const CORRUPT_PARQUET: &str = "corrupt_parquet";
+}
+
+/// Prepares `dir` for a run: creates it, and refuses a non-empty folder unless `overwrite`
+/// is set, in which case only files a previous run wrote are removed.
+pub fn prepare_output(dir: &Path, overwrite: bool) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let mut ours = Vec::new();
+    let mut foreign = Vec::new();
+    for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if is_run_output(&name) {
+            ours.push(entry.path());
+        } else {
+            foreign.push(name);
+        }
+    }
+    if ours.is_empty() && foreign.is_empty() {
+        return Ok(());
+    }
+    if !overwrite {
+        return Err(Error::Output {
+            path: dir.to_path_buf(),
+            reason: "output folder is not empty; pass --overwrite to replace a previous run".into(),
+        });
+    }
+    if !foreign.is_empty() {
+        return Err(Error::Output {
+            path: dir.to_path_buf(),
+            reason: format!(
+                "output folder holds {} file(s) scrubline did not write (e.g. `{}`); refusing to overwrite",
+                foreign.len(),
+                foreign[0]
+            ),
+        });
+    }
+    for p in ours {
+        remove(&p)?;
+    }
+    Ok(())
+}
+
+/// Names a run writes in its output folder.
+fn is_run_output(name: &str) -> bool {
+    name == manifest::FILE_NAME
+        || name == "rejects"
+        || name == "_manifest"
+        || name == "sig"
+        || name == "docs"
+        || name == "dedup"
+        || name == "final"
+        || name == "dedup-report.jsonl"
+        || name.starts_with("part-")
+        || (name.starts_with('.') && name.ends_with(".tmp"))
+}
+
+fn remove(p: &Path) -> Result<()> {
+    let r = if p.is_dir() {
+        std::fs::remove_dir_all(p)
+    } else {
+        std::fs::remove_file(p)
+    };
+    r.map_err(|e| Error::io(p, e))
+}
+
+/// Removes what an interrupted run of this rank left: its shards (complete or not: without
+/// the rank manifest none of them counts), temporary files and rejects.
+fn clean_rank(dir: &Path, part: &Partition) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let prefix = part.shard_prefix();
+    let rejects = rejects_name(Some(part));
+    for entry in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+        let entry = entry.map_err(|e| Error::io(dir, e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(&prefix)
+            || (name.starts_with(&format!(".{prefix}")) && name.ends_with(".tmp"))
+        {
+            remove(&entry.path())?;
+        }
+    }
+    for stale in [
+        format!("rejects/{rejects}"),
+        format!("rejects/.{rejects}.tmp"),
+    ] {
+        let p = dir.join(stale);
+        if p.exists() {
+            remove(&p)?;
+        }
+    }
+    Ok(())
+}
+
+fn rejects_name(part: Option<&Partition>) -> String {
+    match part {
+        Some(p) => format!("rejects-r{:05}.jsonl", p.rank),
+        None => "rejects.jsonl".to_string(),
+    }
+}
+
+/// Runs the whole job (or one rank of it) and returns the manifest it wrote.
+pub fn run(job: Job<'_>) -> Result<Manifest> {
+    let started_at = manifest::now_rfc3339();
+    let Job {
+        cfg,
+        rt,
+        rules,
+        key,
+        out_dir,
+        files,
+        partition,
+        mut sink,
+        dedup_report,
+    } = job;
+    let files = match files {
+        Some(f) => f,
+        None => input::discover(&cfg.inputs)?,
+    };
+    if let Some(part) = &partition {
+        let done = out_dir.join(part.manifest_rel());
+        if done.exists() {
+            // A present rank manifest means the rank is complete: rerunning does nothing.
+            let bytes = std::fs::read(&done).map_err(|e| Error::io(&done, e))?;
+            return serde_json::from_slice(&bytes).map_err(|e| Error::Manifest {
+                path: done,
+                reason: e.to_string(),
+            });
+        }
+        clean_rank(out_dir, part)?;
+    } else {
+        prepare_output(out_dir, rt.overwrite)?;
+    }
+    let mut cfg = cfg.clone();
+    let format = cfg.effective_format(&files);
+    cfg.format = Some(format);
+    let cfg = &cfg;
+
+    let scan = Selection::parse(&cfg.fields)?;
+    let dedup_sel = if cfg.dedup_fields.is_empty() {
+        None
+    } else {
+        Some(Selection::parse(&cfg.dedup_fields)?)
+    };
+    let detector = Detector::new(rules)?;
+    let scrubber = Scrubber::new(detector, Pseudonymizer::new(key, cfg.style));
+    let fingerprinter = Fingerprinter::new(key);
+    // A rank still fingerprints (for the global stages) but never drops a record itself.
+    let in_run_dedup = cfg.dedup && partition.is_none();
+    let in_run_near = cfg.near_dup && partition.is_none();
+    let params = minhash_params(cfg);
+    let minhasher = if cfg.near_dup {
+        Some(MinHasher::new(
+            params.clone(),
+            key.derive(b"scrubline/minhash/v1"),
+        )?)
+    } else {
+        None
+    };
+    let mut lsh = in_run_near.then(|| LshIndex::new(&params));
+    let mut report = match &dedup_report {
+        Some(p) => Some(DedupReport::create(p)?),
+        None => None,
+    };
+    let worker = Worker {
+        scrubber: &scrubber,
+        fingerprinter: &fingerprinter,
+        scan,
+        dedup: dedup_sel,
+        dedup_on: cfg.dedup || sink.is_some(),
+        max_record: cfg.max_record_bytes,
+        format,
+        minhasher: minhasher.as_ref(),
+        want_id: report.is_some(),
+    };
+
+    let threads = rt.threads.max(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .map_err(|e| Error::Config(format!("thread pool: {e}")))?;
+    let window = (threads * 3).max(4);
+    let (tx, rx) = crossbeam_channel::bounded(window * 2);
+    let reader_files = files.clone();
+    let max_record = usize::try_from(cfg.max_record_bytes).unwrap_or(usize::MAX);
+    let reader = std::thread::Builder::new()
+        .name("scrubline-reader".into())
+        .spawn(move || read::read_files(reader_files, max_record, tx))
+        .map_err(|e| Error::Config(format!("reader thread: {e}")))?;
+
+    let index_of: BTreeMap<u32, usize> = files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.index, i))
+        .collect();
+    let mut inputs: Vec<InputEntry> = files
+        .iter()
+        .map(|f| InputEntry {
+            index: f.index,
+            path: f.path.display().to_string(),
+            format: f.format,
+            bytes: f.size,
+            sha256: String::new(),
+            records_read: 0,
+            records_rejected: 0,
+            row_groups: None,
+            schema_sha256: None,
+        })
+        .collect();
+    let prefix = partition.map_or_else(|| "part-".to_string(), |p| p.shard_prefix());
+    let mut jsonl = JsonlShards::new(out_dir, &prefix, cfg.compression);
+    let mut parquet = ParquetShards::new(
+        out_dir,
+        &prefix,
+        WriterOptions {
+            max_row_group_rows: cfg.row_group_rows,
+            compression: parquet::basic::Compression::ZSTD(
+                parquet::basic::ZstdLevel::try_new(cfg.zstd_level)
+                    .map_err(|e| Error::Config(e.to_string()))?,
+            ),
+            created_by: format!("scrubline {}", env!("CARGO_PKG_VERSION")),
+            ..WriterOptions::default()
+        },
+        cfg.shard_size,
+    );
+    let mut rejects = Rejects::new(out_dir, &rejects_name(partition.as_ref()));
+    let mut exact = ExactDedup::new();
+    let file_paths: BTreeMap<u32, String> = files
+        .iter()
+        .map(|f| (f.index, f.path.display().to_string()))
+        .collect();
+    let mut totals = Totals::default();
+    let mut counts = Detections::default();
+    let mut shard_index: u32 = 0;
+    let mut shard_bytes: u64 = 0;
+    let progress = Progress::new(rt.progress, files.len());
+
+    let mut done = false;
+    while !done {
+        let mut batch_window = Vec::with_capacity(window);
+        while batch_window.len() < window {
+            match rx.recv() {
+                Ok(Ok(b)) => batch_window.push(b),
+                Ok(Err(e)) => return Err(e),
+                Err(_) => {
+                    done = true;
+                    break;
+                }
+            }
+        }
+        if batch_window.is_empty() {
+            break;
+        }
+        let processed: Vec<Processed> = pool.install(|| {
+            batch_window
+                .into_par_iter()
+                .map_init(|| worker.scratch(), |s, b| worker.process(b, s))
+                .collect()
+        });
+
+        // In input order: dedup decisions, shard boundaries, rejects, the sink.
+        let mut chunks: Vec<(u32, Vec<u8>, u64)> = Vec::new();
+        for p in processed {
+            let slot = index_of[&p.file];
+            inputs[slot].records_read += p.records_read;
+            inputs[slot].records_rejected += p.rejects.len() as u64;
+            totals.records_in += p.records_read;
+            totals.blank_lines += p.blank;
+            for r in &p.rejects {
+                rejects.add(r, &inputs[index_of[&r.file]].path)?;
+            }
+            let mut keep = Vec::with_capacity(p.recs.len());
+            let mut bands_start = 0;
+            for rec in &p.recs {
+                let id = doc_id(p.file, u32::try_from(rec.ordinal).unwrap_or(u32::MAX));
+                let bands = &p.bands[bands_start..rec.bands_end];
+                bands_start = rec.bands_end;
+                let mut survives = true;
+                if in_run_dedup {
+                    if let Some(first) = exact.insert(rec.fp, id) {
+                        survives = false;
+                        totals.duplicates_removed += 1;
+                        if let Some(r) = report.as_mut() {
+                            r.add(&file_paths, id, rec.id.as_deref(), first, 1.0, "exact")?;
+                        }
+                    }
+                }
+                if survives {
+                    if let (Some(index), Some(sketch)) = (lsh.as_mut(), rec.sketch) {
+                        if let Some(nd) = index.observe_parts(id, bands, sketch) {
+                            survives = false;
+                            totals.near_duplicates_removed += 1;
+                            if let Some(r) = report.as_mut() {
+                                r.add(
+                                    &file_paths,
+                                    id,
+                                    rec.id.as_deref(),
+                                    nd.survivor,
+                                    nd.similarity,
+                                    "near",
+                                )?;
+                            }
+                        }
+                    }
+                }
+                keep.push(survives);
+            }
+            let mut rec_shard = vec![0u32; p.recs.len()];
+            match &p.body {
+                Body::Lines(out) => {
+                    let mut start = 0;
+                    let mut chunk: Option<(u32, Vec<u8>, u64)> = None;
+                    for (i, rec) in p.recs.iter().enumerate() {
+                        let bytes = &out[start..rec.end];
+                        start = rec.end;
+                        if !keep[i] {
+                            continue;
+                        }
+                        let len = bytes.len() as u64;
+                        if shard_bytes > 0 && shard_bytes + len > cfg.shard_size {
+                            shard_index += 1;
+                            shard_bytes = 0;
+                        }
+                        shard_bytes += len;
+                        rec_shard[i] = shard_index;
+                        match &mut chunk {
+                            Some((idx, buf, n)) if *idx == shard_index => {
+                                buf.extend_from_slice(bytes);
+                                *n += 1;
+                            }
+                            _ => {
+                                if let Some(c) = chunk.take() {
+                                    chunks.push(c);
+                                }
+                                let mut buf = Vec::with_capacity(out.len());
+                                buf.extend_from_slice(bytes);
+                                chunk = Some((shard_index, buf, 1));
+                            }
+                        }
+                    }
+                    chunks.extend(chunk);
+                }
+                Body::Rows(batch) => {
+                    if keep.iter().any(|&k| k) {
+                        let kept = filter_rows(batch, &keep)?;
+                        rec_shard.fill(parquet.write(&kept)?);
+                    }
+                }
+                Body::Values(values) => {
+                    let kept: Vec<serde_json::Value> = values
+                        .iter()
+                        .zip(&keep)
+                        .filter(|(_, &k)| k)
+                        .map(|(v, _)| v.clone())
+                        .collect();
+                    if !kept.is_empty() {
+                        let batch = values_batch(&kept, parquet.schema())?;
+                        rec_shard.fill(parquet.write(&batch)?);
+                    }
+                }
+            }
+            let mut rules_start = 0;
+            let mut bands_start = 0;
+            for (i, rec) in p.recs.iter().enumerate() {
+                let rules = &p.rules[rules_start..rec.rules_end];
+                rules_start = rec.rules_end;
+                let bands = &p.bands[bands_start..rec.bands_end];
+                bands_start = rec.bands_end;
+                if !keep[i] {
+                    continue;
+                }
+                totals.records_out += 1;
+                rules.iter().for_each(|&r| counts.add(r));
+                if let Some(sink) = sink.as_mut() {
+                    let sketch = rec.sketch.map(|k| k.to_bytes());
+                    sink.record(&SinkRecord {
+                        doc_id: doc_id(p.file, u32::try_from(rec.ordinal).unwrap_or(u32::MAX)),
+                        shard: rec_shard[i],
+                        exact_fp: rec.fp,
+                        band_hashes: bands,
+                        sketch: sketch.as_ref(),
+                        rules,
+                    })?;
+                }
+            }
+            progress.advance(p.bytes_in, p.records_read, p.end.is_some());
+            if let Some(end) = p.end {
+                let entry = &mut inputs[slot];
+                entry.bytes = end.bytes;
+                entry.sha256 = end.sha256;
+                entry.row_groups = end.row_groups;
+                entry.schema_sha256 = end.schema_sha256;
+            }
+        }
+        let compressed: Vec<(u32, Vec<u8>, u64)> = pool.install(|| {
+            chunks
+                .into_par_iter()
+                .map(|(i, buf, n)| (i, cfg.compression.compress(&buf, cfg.zstd_level), n))
+                .collect()
+        });
+        for (i, frame, n) in compressed {
+            jsonl.append(i, &frame, n)?;
+        }
+    }
+    reader
+        .join()
+        .map_err(|_| Error::Config("reader thread panicked".into()))?;
+    progress.finish();
+
+    let mut outputs = jsonl.finish()?;
+    outputs.extend(parquet.finish()?);
+    if let Some(sink) = sink {
+        sink.finish()?;
+    }
+    let rejects = rejects.finish()?;
+    totals.records_rejected = rejects.records;
+    if let Some(index) = &lsh {
+        totals.near_duplicate_clusters = index.clusters();
+    }
+    if let Some(r) = report {
+        r.finish()?;
+    }
+    let mut by_type: BTreeMap<String, u64> = BTreeMap::new();
+    let mut by_rule: BTreeMap<String, u64> = BTreeMap::new();
+    for (i, &n) in counts.by_rule.iter().enumerate() {
+        if n > 0 {
+            let rule = scrubber.detector().rule(i as u32);
+            *by_type.entry(rule.entity.clone()).or_default() += n;
+            *by_rule.entry(rule.id.clone()).or_default() += n;
+        }
+    }
+    totals.detections_by_type = by_type;
+    totals.detections_by_rule = by_rule;
+
+    let config = serde_json::to_value(cfg).expect("config serializes");
+    let manifest = Manifest {
+        schema_version: manifest::SCHEMA_VERSION,
+        tool: "scrubline".into(),
+        tool_version: env!("CARGO_PKG_VERSION").into(),
+        started_at,
+        finished_at: manifest::now_rfc3339(),
+        config_sha256: config_sha256(cfg),
+        config,
+        ruleset_sha256: rules.sha256().to_string(),
+        key_fingerprint: key.fingerprint(),
+        partition,
+        inputs,
+        outputs,
+        rejects,
+        totals,
+    };
+    match &partition {
+        Some(part) => {
+            let path = out_dir.join(part.manifest_rel());
+            let dir = path.parent().expect("_manifest/");
+            std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+            let mut bytes = serde_json::to_vec_pretty(&manifest).expect("manifest serializes");
+            bytes.push(b'\n');
+            crate::output::write_atomic(&path, &bytes)?;
+        }
+        None => manifest.write(out_dir)?,
+    }
+    Ok(manifest)
+}
+
+/// SHA-256 of the canonical JSON of the configuration.
+pub fn config_sha256(cfg: &RunConfig) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(
+        serde_json::to_vec(cfg).expect("config serializes"),
+    ))
+}
+
+/// A progress line on stderr: files, records, MB/s. Silent unless enabled.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    files_total: usize,
+    state: std::cell::Cell<(usize, u64, u64)>,
+    started: Instant,
+}
+
+impl Progress {
+    fn new(enabled: bool, files_total: usize) -> Progress {
+        let bar = enabled.then(|| {
+            let b = indicatif::ProgressBar::new_spinner();
+            b.set_style(
+                indicatif::ProgressStyle::with_template("{spinner} {msg}").expect("valid template"),
+            );
+            b.enable_steady_tick(std::time::Duration::from_millis(200));
+            b
+        });
+        Progress {
+            bar,
+            files_total,
+            state: std::cell::Cell::new((0, 0, 0)),
+            started: Instant::now(),
+        }
+    }
+
+    fn advance(&self, bytes: u64, records: u64, file_done: bool) {
+        let (f, r, b) = self.state.get();
+        let s = (f + usize::from(file_done), r + records, b + bytes);
+        self.state.set(s);
+        if let Some(bar) = &self.bar {
+            let secs = self.started.elapsed().as_secs_f64().max(1e-3);
+            bar.set_message(format!(
+                "{}/{} files, {} records, {:.1} MB/s",
+                s.0,
+                self.files_total,
+                s.1,
+                s.2 as f64 / 1e6 / secs
+            ));
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}

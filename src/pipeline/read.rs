@@ -1,0 +1,252 @@
+//! The reader thread: input files in order, cut into bounded batches.
+//!
+//! Batch boundaries depend only on the input (a byte or line budget for JSONL, the
+//! Parquet reader's row batches), which is what makes every later decision independent of
+//! the thread count.
+
+use std::ops::Range;
+
+use arrow_array::RecordBatch;
+
+use crate::columnar::ParquetFile;
+use crate::error::{Error, Result};
+use crate::input::{Decoded, Format, InputFile, LineItem, LineReader};
+
+/// A batch is cut once it holds this many bytes of input lines …
+pub const BATCH_BYTES: usize = 2 << 20;
+/// … or this many lines.
+pub const BATCH_LINES: usize = 16 * 1024;
+/// Target decoded bytes per Parquet batch (rows per batch derived from the footer).
+pub const PARQUET_BATCH_BYTES: usize = 8 << 20;
+
+pub(crate) enum ItemKind {
+    Line(Range<usize>),
+    TooLong(u64),
+    ReadError(String),
+    EmptyFile,
+    /// A Parquet file or row group that cannot be read.
+    BadParquet(String),
+}
+
+pub(crate) struct Item {
+    /// Line (1-based) or row (0-based); 0 for a whole file.
+    pub line: u64,
+    pub offset: u64,
+    pub kind: ItemKind,
+}
+
+pub(crate) struct FileEnd {
+    pub bytes: u64,
+    pub sha256: String,
+    pub row_groups: Option<u64>,
+    pub schema_sha256: Option<String>,
+}
+
+pub(crate) enum Payload {
+    Lines { data: Vec<u8>, items: Vec<Item> },
+    Rows { first_row: u64, batch: RecordBatch },
+    Problems(Vec<Item>),
+}
+
+pub(crate) struct Batch {
+    pub file: u32,
+    pub payload: Payload,
+    pub end: Option<FileEnd>,
+}
+
+pub(crate) type Sender = crossbeam_channel::Sender<Result<Batch>>;
+
+pub(crate) fn read_files(files: Vec<InputFile>, max_record: usize, tx: Sender) {
+    for file in files {
+        let ok = match file.format {
+            Format::Jsonl => read_jsonl(&file, max_record, &tx),
+            Format::Parquet => read_parquet(&file, &tx),
+        };
+        if !ok {
+            return;
+        }
+    }
+}
+
+/// Sends one batch; false when the run is over (the receiver is gone).
+fn send(tx: &Sender, b: Result<Batch>) -> bool {
+    tx.send(b).is_ok()
+}
+
+fn read_jsonl(file: &InputFile, max_record: usize, tx: &Sender) -> bool {
+    let mut dec = match Decoded::open(file) {
+        Ok(d) => d,
+        Err(e) => {
+            send(tx, Err(e));
+            return false;
+        }
+    };
+    let mut lr = LineReader::new(max_record);
+    let mut line = Vec::new();
+    let new_batch = || (Vec::with_capacity(BATCH_BYTES + (64 << 10)), Vec::new());
+    let (mut data, mut items): (Vec<u8>, Vec<Item>) = new_batch();
+    loop {
+        match lr.next(dec.reader(), &mut line) {
+            Ok(None) => break,
+            Ok(Some(LineItem::Line { line: n, offset })) => {
+                let start = data.len();
+                data.extend_from_slice(&line);
+                items.push(Item {
+                    line: n,
+                    offset,
+                    kind: ItemKind::Line(start..data.len()),
+                });
+            }
+            Ok(Some(LineItem::TooLong {
+                line: n,
+                offset,
+                len,
+            })) => items.push(Item {
+                line: n,
+                offset,
+                kind: ItemKind::TooLong(len),
+            }),
+            Err(e) => {
+                items.push(Item {
+                    line: lr.lines() + 1,
+                    offset: lr.offset(),
+                    kind: ItemKind::ReadError(e.to_string()),
+                });
+                break;
+            }
+        }
+        if data.len() >= BATCH_BYTES || items.len() >= BATCH_LINES {
+            let (d, i) = std::mem::replace(&mut (data, items), new_batch());
+            let b = Batch {
+                file: file.index,
+                payload: Payload::Lines { data: d, items: i },
+                end: None,
+            };
+            if !send(tx, Ok(b)) {
+                return false;
+            }
+            (data, items) = new_batch();
+        }
+    }
+    if lr.lines() == 0 && items.is_empty() {
+        items.push(Item {
+            line: 0,
+            offset: 0,
+            kind: ItemKind::EmptyFile,
+        });
+    }
+    let end = match dec.finish() {
+        Ok((bytes, sha256)) => FileEnd {
+            bytes,
+            sha256,
+            row_groups: None,
+            schema_sha256: None,
+        },
+        Err(e) => {
+            send(tx, Err(Error::io(&file.path, e)));
+            return false;
+        }
+    };
+    send(
+        tx,
+        Ok(Batch {
+            file: file.index,
+            payload: Payload::Lines { data, items },
+            end: Some(end),
+        }),
+    )
+}
+
+fn read_parquet(file: &InputFile, tx: &Sender) -> bool {
+    let (bytes, sha256) = match crate::output::sha256_file(&file.path) {
+        Ok(x) => x,
+        Err(e) => {
+            send(tx, Err(e));
+            return false;
+        }
+    };
+    let mut end = FileEnd {
+        bytes,
+        sha256,
+        row_groups: None,
+        schema_sha256: None,
+    };
+    let problem = |row: u64, reason: String| Item {
+        line: row,
+        offset: 0,
+        kind: ItemKind::BadParquet(reason),
+    };
+    let pq = match ParquetFile::open(&file.path) {
+        Ok(p) => p,
+        Err(e) => {
+            return send(
+                tx,
+                Ok(Batch {
+                    file: file.index,
+                    payload: Payload::Problems(vec![problem(0, e.to_string())]),
+                    end: Some(end),
+                }),
+            );
+        }
+    };
+    end.row_groups = Some(pq.num_row_groups() as u64);
+    end.schema_sha256 = Some(pq.fingerprint().to_string());
+    if pq.num_rows() == 0 {
+        return send(
+            tx,
+            Ok(Batch {
+                file: file.index,
+                payload: Payload::Problems(vec![Item {
+                    line: 0,
+                    offset: 0,
+                    kind: ItemKind::EmptyFile,
+                }]),
+                end: Some(end),
+            }),
+        );
+    }
+    let batch_size = pq.batch_size_for(PARQUET_BATCH_BYTES);
+    let mut row = 0u64;
+    let mut pending: Option<Batch> = None;
+    for b in pq.batches(batch_size) {
+        if let Some(p) = pending.take() {
+            if !send(tx, Ok(p)) {
+                return false;
+            }
+        }
+        match b {
+            Ok(batch) => {
+                // The Arrow reader's batches carry field metadata but not the schema-level
+                // metadata of the file; the output must keep both.
+                let batch = batch
+                    .with_schema(pq.schema().clone())
+                    .expect("a file's schema is a superset of its batches' schema");
+                let n = batch.num_rows() as u64;
+                pending = Some(Batch {
+                    file: file.index,
+                    payload: Payload::Rows {
+                        first_row: row,
+                        batch,
+                    },
+                    end: None,
+                });
+                row += n;
+            }
+            Err(e) => {
+                pending = Some(Batch {
+                    file: file.index,
+                    payload: Payload::Problems(vec![problem(row, e.to_string())]),
+                    end: None,
+                });
+                break;
+            }
+        }
+    }
+    let mut last = pending.unwrap_or(Batch {
+        file: file.index,
+        payload: Payload::Problems(Vec::new()),
+        end: None,
+    });
+    last.end = Some(end);
+    send(tx, Ok(last))
+}

@@ -1,0 +1,499 @@
+//! Workers: parse, scrub and fingerprint one batch. Pure functions of the batch, the rules
+//! and the key; run in parallel on rayon threads with per-thread scratch space.
+
+use std::borrow::Cow;
+use std::ops::Range;
+
+use arrow_array::RecordBatch;
+
+use super::read::{Batch, FileEnd, Item, ItemKind, Payload};
+use super::{reason, OutputFormat};
+use crate::columnar;
+use crate::dedup::Fingerprinter;
+use crate::json::{self, RecordError};
+use crate::minhash::{MinHasher, Signature, Sketch};
+use crate::normalize::dedup_normalize_into;
+use crate::scrub::{ScrubScratch, Scrubber};
+use crate::select::{PathSeg, Selection};
+
+pub(crate) struct Reject {
+    pub file: u32,
+    pub line: u64,
+    pub offset: u64,
+    pub reason: &'static str,
+    pub message: String,
+    /// The raw record scrubbed as plain text; `None` when it was not kept.
+    pub text: Option<String>,
+}
+
+/// One good record of a processed batch.
+pub(crate) struct OutRec {
+    /// Line (1-based) or row (0-based) in its file.
+    pub ordinal: u64,
+    /// End of its bytes in [`Body::Lines`] (exclusive).
+    pub end: usize,
+    /// Keyed dedup fingerprint (0 when dedup is off).
+    pub fp: u128,
+    /// End of its rule ids in [`Processed::rules`].
+    pub rules_end: usize,
+    /// End of its band hashes in [`Processed::bands`] (none without near-dup).
+    pub bands_end: usize,
+    /// Its MinHash sketch, when it has band hashes.
+    pub sketch: Option<Sketch>,
+    /// Its top-level `id` as JSON text, for the dedup report.
+    pub id: Option<String>,
+}
+
+/// The scrubbed records of a batch, in the output format.
+pub(crate) enum Body {
+    /// JSON lines, each ending in `\n`.
+    Lines(Vec<u8>),
+    /// Arrow rows, one per [`OutRec`].
+    Rows(RecordBatch),
+    /// Parsed JSON records bound for Parquet output.
+    Values(Vec<serde_json::Value>),
+}
+
+pub(crate) struct Processed {
+    pub file: u32,
+    pub body: Body,
+    pub recs: Vec<OutRec>,
+    pub rules: Vec<u32>,
+    pub bands: Vec<u64>,
+    pub rejects: Vec<Reject>,
+    pub records_read: u64,
+    pub blank: u64,
+    pub bytes_in: u64,
+    pub end: Option<FileEnd>,
+}
+
+/// What the workers share (read-only).
+pub(crate) struct Worker<'a> {
+    pub scrubber: &'a Scrubber,
+    pub fingerprinter: &'a Fingerprinter,
+    pub scan: Selection,
+    pub dedup: Option<Selection>,
+    pub dedup_on: bool,
+    pub max_record: u64,
+    pub format: OutputFormat,
+    pub minhasher: Option<&'a MinHasher>,
+    pub want_id: bool,
+}
+
+pub(crate) struct Scratch {
+    scrub: ScrubScratch,
+    found: Vec<u32>,
+    content: Content,
+    norm: String,
+    sig: Signature,
+}
+
+/// The dedup content of one record, gathered while its strings go by.
+#[derive(Default)]
+struct Content {
+    has_text: bool,
+    text: String,
+    messages: String,
+    all: String,
+}
+
+const FIELD_SEP: char = '\u{1e}';
+
+fn push_field(buf: &mut String, v: &str) {
+    if !buf.is_empty() {
+        buf.push(FIELD_SEP);
+    }
+    buf.push_str(v);
+}
+
+impl Content {
+    fn clear(&mut self) {
+        self.has_text = false;
+        self.text.clear();
+        self.messages.clear();
+        self.all.clear();
+    }
+
+    /// Notes one string value (already scrubbed if it was scanned).
+    fn add(&mut self, dedup: Option<&Selection>, scanned: bool, path: &[PathSeg<'_>], value: &str) {
+        match dedup {
+            Some(sel) => {
+                if sel.selects(path) {
+                    push_field(&mut self.all, value);
+                }
+            }
+            None => {
+                if matches!(path, [PathSeg::Key("text")]) {
+                    self.has_text = true;
+                    push_field(&mut self.text, value);
+                } else if matches!(
+                    path,
+                    [
+                        PathSeg::Key("messages"),
+                        PathSeg::Index(_),
+                        PathSeg::Key("content")
+                    ]
+                ) {
+                    push_field(&mut self.messages, value);
+                }
+                if scanned {
+                    push_field(&mut self.all, value);
+                }
+            }
+        }
+    }
+
+    /// `--dedup-field` content, else `text` when the record has it, else the messages'
+    /// contents, else every scanned string.
+    fn pick(&self, explicit: bool) -> &str {
+        if explicit {
+            &self.all
+        } else if self.has_text {
+            &self.text
+        } else if !self.messages.is_empty() {
+            &self.messages
+        } else {
+            &self.all
+        }
+    }
+}
+
+impl Worker<'_> {
+    pub fn scratch(&self) -> Scratch {
+        Scratch {
+            scrub: self.scrubber.scratch(),
+            found: Vec::new(),
+            content: Content::default(),
+            norm: String::new(),
+            sig: Signature::new(),
+        }
+    }
+
+    pub fn process(&self, b: Batch, s: &mut Scratch) -> Processed {
+        let mut p = Processed {
+            file: b.file,
+            body: match self.format {
+                OutputFormat::Jsonl => Body::Lines(Vec::new()),
+                OutputFormat::Parquet => Body::Values(Vec::new()),
+            },
+            recs: Vec::new(),
+            rules: Vec::new(),
+            bands: Vec::new(),
+            rejects: Vec::new(),
+            records_read: 0,
+            blank: 0,
+            bytes_in: 0,
+            end: b.end,
+        };
+        match b.payload {
+            Payload::Lines { data, items } => self.lines(b.file, &data, items, s, &mut p),
+            Payload::Rows { first_row, batch } => self.rows(b.file, first_row, &batch, s, &mut p),
+            Payload::Problems(items) => {
+                for item in items {
+                    self.problem(b.file, item, &mut p);
+                }
+            }
+        }
+        p
+    }
+
+    fn problem(&self, file: u32, item: Item, p: &mut Processed) {
+        let (reason, message) = match item.kind {
+            ItemKind::TooLong(len) => {
+                p.records_read += 1;
+                (
+                    reason::TOO_LARGE,
+                    format!(
+                        "record of {len} bytes exceeds --max-record-bytes {}",
+                        self.max_record
+                    ),
+                )
+            }
+            ItemKind::ReadError(msg) => (
+                reason::TRUNCATED,
+                format!("stream ends early or is corrupt after this point: {msg}"),
+            ),
+            ItemKind::EmptyFile => (reason::EMPTY_FILE, "the file holds no records".to_string()),
+            ItemKind::BadParquet(msg) => (reason::CORRUPT_PARQUET, msg),
+            ItemKind::Line(_) => unreachable!("lines are records, not problems"),
+        };
+        p.rejects.push(Reject {
+            file,
+            line: item.line,
+            offset: item.offset,
+            reason,
+            message,
+            text: None,
+        });
+    }
+
+    fn lines(&self, file: u32, data: &[u8], items: Vec<Item>, s: &mut Scratch, p: &mut Processed) {
+        p.bytes_in = data.len() as u64;
+        let mut out = Vec::with_capacity(data.len() + data.len() / 8);
+        let mut values = Vec::new();
+        for item in items {
+            let ItemKind::Line(range) = &item.kind else {
+                self.problem(file, item, p);
+                continue;
+            };
+            let bytes = &data[range.clone()];
+            if bytes.iter().all(u8::is_ascii_whitespace) {
+                p.blank += 1;
+                continue;
+            }
+            p.records_read += 1;
+            let start = out.len();
+            match self.record(bytes, s, &mut out) {
+                Ok(fp) => {
+                    if self.format == OutputFormat::Parquet {
+                        let v = serde_json::from_slice(&out[start..])
+                            .expect("scrubbed record is valid JSON");
+                        values.push(v);
+                        out.truncate(start);
+                    } else {
+                        out.push(b'\n');
+                    }
+                    p.rules.append(&mut s.found);
+                    let sketch = self.near(s, &mut p.bands);
+                    let id = self.want_id.then(|| top_level_id(bytes)).flatten();
+                    p.recs.push(OutRec {
+                        ordinal: item.line,
+                        end: out.len(),
+                        fp,
+                        rules_end: p.rules.len(),
+                        bands_end: p.bands.len(),
+                        sketch,
+                        id,
+                    });
+                }
+                Err(e) => {
+                    out.truncate(start);
+                    let text = self.scrub_plain(bytes, s);
+                    p.rejects.push(Reject {
+                        file,
+                        line: item.line,
+                        offset: item.offset,
+                        reason: e.code(),
+                        message: e.to_string(),
+                        text: Some(text),
+                    });
+                }
+            }
+        }
+        p.body = match self.format {
+            OutputFormat::Jsonl => Body::Lines(out),
+            OutputFormat::Parquet => Body::Values(values),
+        };
+    }
+
+    /// Scrubs one JSON record into `out` (without its newline); returns its fingerprint.
+    /// Rule ids of replaced values are left in `s.found`.
+    fn record(
+        &self,
+        bytes: &[u8],
+        s: &mut Scratch,
+        out: &mut Vec<u8>,
+    ) -> Result<u128, RecordError> {
+        let text = json::validate(bytes)?;
+        s.found.clear();
+        s.content.clear();
+        let mut edits: Vec<(Range<usize>, String)> = Vec::new();
+        let mut path = Vec::with_capacity(8);
+        let Scratch {
+            scrub,
+            found,
+            content,
+            ..
+        } = s;
+        let matched = json::walk(text, &self.scan, &mut path, &mut |v| {
+            let scanned = self.scan.selects(v.path);
+            let mut value = v.value;
+            if scanned {
+                if let Some(new) = self.scrubber.scrub(&value, scrub, found) {
+                    value = Cow::Owned(new.clone());
+                    edits.push((v.span, new));
+                }
+            }
+            if self.dedup_on {
+                content.add(self.dedup.as_ref(), scanned, v.path, &value);
+            }
+        })?;
+        if !matched {
+            return Err(RecordError::MissingField);
+        }
+        if edits.is_empty() {
+            out.extend_from_slice(bytes);
+        } else {
+            json::splice(text, &edits, out);
+        }
+        Ok(self.fingerprint(s))
+    }
+
+    /// MinHash of the normalized content left in `s.norm` by the fingerprint: appends the
+    /// band hashes and returns the sketch (none for text without a shingle).
+    fn near(&self, s: &mut Scratch, bands: &mut Vec<u64>) -> Option<Sketch> {
+        let hasher = self.minhasher?;
+        hasher.signature(&s.norm, &mut s.sig);
+        if s.sig.is_empty() {
+            return None;
+        }
+        bands.extend_from_slice(s.sig.band_hashes());
+        Some(s.sig.sketch())
+    }
+
+    fn fingerprint(&self, s: &mut Scratch) -> u128 {
+        if !self.dedup_on {
+            return 0;
+        }
+        s.norm.clear();
+        dedup_normalize_into(s.content.pick(self.dedup.is_some()), &mut s.norm);
+        self.fingerprinter.fingerprint(&s.norm)
+    }
+
+    fn rows(
+        &self,
+        file: u32,
+        first_row: u64,
+        batch: &RecordBatch,
+        s: &mut Scratch,
+        p: &mut Processed,
+    ) {
+        p.bytes_in = batch.get_array_memory_size() as u64;
+        let n = batch.num_rows();
+        p.records_read = n as u64;
+        // Rule ids per row: the rewrite visits rows in order.
+        let mut row_rules: Vec<(usize, u32)> = Vec::new();
+        let clean = {
+            let Scratch { scrub, found, .. } = s;
+            columnar::rewrite_strings(batch, &self.scan, &mut |row, _path, value| {
+                found.clear();
+                let out = self.scrubber.scrub(value, scrub, found);
+                row_rules.extend(found.iter().map(|&r| (row, r)));
+                out
+            })
+        };
+        let clean = match clean {
+            Ok(c) => c,
+            Err(e) => {
+                p.records_read = n as u64;
+                p.rejects.push(Reject {
+                    file,
+                    line: first_row,
+                    offset: 0,
+                    reason: reason::CORRUPT_PARQUET,
+                    message: format!(
+                        "rows {first_row}..{}: cannot rebuild the batch: {e}",
+                        first_row + n as u64
+                    ),
+                    text: None,
+                });
+                return;
+            }
+        };
+        let fps = self.row_fingerprints(&clean, s, &mut p.bands);
+        let mut rr = row_rules.into_iter().peekable();
+        let mut lines = Vec::new();
+        for row in 0..n {
+            while let Some(&(r, rule)) = rr.peek() {
+                if r != row {
+                    break;
+                }
+                p.rules.push(rule);
+                rr.next();
+            }
+            if self.format == OutputFormat::Jsonl {
+                columnar::json::write_row(&clean, row, &mut lines)
+                    .expect("Arrow rows convert to JSON");
+                lines.push(b'\n');
+            }
+            let (fp, bands_end, sketch) = fps.get(row).copied().unwrap_or((0, p.bands.len(), None));
+            p.recs.push(OutRec {
+                ordinal: first_row + row as u64,
+                end: lines.len(),
+                fp,
+                rules_end: p.rules.len(),
+                bands_end,
+                sketch,
+                id: None,
+            });
+        }
+        p.body = match self.format {
+            OutputFormat::Jsonl => Body::Lines(lines),
+            OutputFormat::Parquet => Body::Rows(clean),
+        };
+    }
+
+    /// Per row: fingerprint, end of its band hashes in `bands`, sketch; by the same
+    /// content rule as JSON records.
+    fn row_fingerprints(
+        &self,
+        clean: &RecordBatch,
+        s: &mut Scratch,
+        bands: &mut Vec<u64>,
+    ) -> Vec<(u128, usize, Option<Sketch>)> {
+        let n = clean.num_rows();
+        if !self.dedup_on {
+            return Vec::new();
+        }
+        let mut fps = Vec::with_capacity(n);
+        let mut cur = 0usize;
+        let dedup = self.dedup.as_ref();
+        let Scratch {
+            content, norm, sig, ..
+        } = s;
+        content.clear();
+        let explicit = dedup.is_some();
+        let minhasher = self.minhasher;
+        let mut finish = |content: &mut Content,
+                          norm: &mut String,
+                          fps: &mut Vec<(u128, usize, Option<Sketch>)>| {
+            norm.clear();
+            dedup_normalize_into(content.pick(explicit), norm);
+            let fp = self.fingerprinter.fingerprint(norm);
+            let mut sketch = None;
+            if let Some(h) = minhasher {
+                h.signature(norm, sig);
+                if !sig.is_empty() {
+                    bands.extend_from_slice(sig.band_hashes());
+                    sketch = Some(sig.sketch());
+                }
+            }
+            fps.push((fp, bands.len(), sketch));
+            content.clear();
+        };
+        let all = Selection::all();
+        columnar::visit_strings(clean, &all, &mut |row, path, value| {
+            while cur < row {
+                finish(content, norm, &mut fps);
+                cur += 1;
+            }
+            let scanned = self.scan.selects(path);
+            content.add(dedup, scanned, path, value);
+        });
+        while cur < n {
+            finish(content, norm, &mut fps);
+            cur += 1;
+        }
+        fps
+    }
+
+    /// A rejected line scrubbed as plain text, so rejects hold no raw values either.
+    fn scrub_plain(&self, bytes: &[u8], s: &mut Scratch) -> String {
+        let lossy = String::from_utf8_lossy(bytes);
+        let mut ignored = Vec::new();
+        self.scrubber
+            .scrub(&lossy, &mut s.scrub, &mut ignored)
+            .unwrap_or_else(|| lossy.into_owned())
+    }
+}
+
+/// The record's top-level `id` as JSON text (for the dedup report), if it has one.
+fn top_level_id(bytes: &[u8]) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct IdOnly<'a> {
+        #[serde(borrow)]
+        id: Option<&'a serde_json::value::RawValue>,
+    }
+    let parsed: IdOnly<'_> = serde_json::from_slice(bytes).ok()?;
+    parsed.id.map(|v| v.get().to_string())
+}

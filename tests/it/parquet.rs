@@ -1,0 +1,283 @@
+//! Parquet in and out (issue 4).
+
+use std::collections::BTreeSet;
+
+use arrow_array::{Array, Float64Array, Int64Array, RecordBatch, TimestampMicrosecondArray};
+use scrubline::columnar::{testdata, visit_strings, ParquetFile, ShardWriter, WriterOptions};
+use scrubline::select::Selection;
+
+use crate::util::*;
+
+fn write_parquet(path: &std::path::Path, batches: &[RecordBatch]) {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let opts = WriterOptions {
+        max_row_group_rows: 700,
+        ..WriterOptions::default()
+    };
+    let mut w = ShardWriter::create(path, batches[0].schema(), &opts).unwrap();
+    for b in batches {
+        w.write(b).unwrap();
+    }
+    w.close().unwrap();
+}
+
+fn read_all(dir: &std::path::Path) -> Vec<RecordBatch> {
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .collect();
+    names.sort();
+    names
+        .iter()
+        .flat_map(|p| {
+            ParquetFile::open(p)
+                .unwrap()
+                .batches(4096)
+                .map(Result::unwrap)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+fn all_strings(batches: &[RecordBatch]) -> String {
+    let mut s = String::new();
+    for b in batches {
+        visit_strings(b, &Selection::all(), &mut |_, _, v| {
+            s.push_str(v);
+            s.push('\n');
+        });
+    }
+    s
+}
+
+fn run(d: &Dir, input: &str, out: &str, extra: &[&str]) -> assert_cmd::assert::Assert {
+    let key = d.key("a.key", KEY_A);
+    scrubline()
+        .args(["run", "-q", "--threads", "2", "--input"])
+        .arg(d.path(input))
+        .arg("--output")
+        .arg(d.path(out))
+        .arg("--key-file")
+        .arg(key)
+        .args(extra)
+        .assert()
+}
+
+#[test]
+fn parquet_schema_rows_and_non_string_columns_survive() {
+    let d = Dir::new();
+    let input = testdata::sample_batch(2000, 11);
+    write_parquet(&d.path("in/corpus.parquet"), std::slice::from_ref(&input));
+    run(&d, "in", "out", &[]).success();
+    let out = read_all(&d.path("out"));
+    assert!(!out.is_empty());
+    for e in std::fs::read_dir(d.path("out")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "parquet") {
+            let schema = ParquetFile::open(&p).unwrap().schema().clone();
+            assert_eq!(
+                schema,
+                input.schema(),
+                "output schema equals input schema, metadata included"
+            );
+        }
+    }
+    let rows: usize = out.iter().map(|b| b.num_rows()).sum();
+    let m = manifest(&d.path("out"));
+    assert_eq!(
+        m["totals"]["duplicates_removed"].as_u64().unwrap() as usize,
+        2000 - rows
+    );
+    assert!(
+        2000 - rows >= 200,
+        "every tenth row repeats the one before it"
+    );
+    assert_eq!(m["inputs"][0]["row_groups"], 3);
+    assert!(m["inputs"][0]["schema_sha256"].as_str().unwrap().len() == 64);
+    assert!(m["outputs"][0]["row_groups"].as_u64().unwrap() >= 1);
+
+    // No raw value from any string column, nested ones included.
+    let raw = all_strings(std::slice::from_ref(&input));
+    let scrubbed = all_strings(&out);
+    let emails: BTreeSet<&str> = raw
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .filter(|w| w.contains("@example."))
+        .collect();
+    assert!(!emails.is_empty());
+    for e in &emails {
+        assert!(
+            !scrubbed.contains(e.trim_matches(|c: char| !c.is_ascii_alphanumeric())),
+            "e-mail left"
+        );
+    }
+    for n in 0..2000u64 {
+        assert!(!scrubbed.contains(&testdata::card_number(n)));
+    }
+    for t in ["EMAIL", "PHONE", "CREDIT_CARD"] {
+        assert!(scrubbed.contains(&format!("<{t}_")), "{t} tokens present");
+    }
+
+    // Non-string columns are bit-identical for the surviving rows.
+    let in_ids = input
+        .column_by_name("id")
+        .unwrap()
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .unwrap();
+    let in_score = input
+        .column_by_name("score")
+        .unwrap()
+        .as_any()
+        .downcast_ref::<Float64Array>()
+        .unwrap();
+    let in_created = input
+        .column_by_name("created")
+        .unwrap()
+        .as_any()
+        .downcast_ref::<TimestampMicrosecondArray>()
+        .unwrap();
+    let by_id: std::collections::HashMap<i64, usize> =
+        (0..in_ids.len()).map(|i| (in_ids.value(i), i)).collect();
+    for b in &out {
+        let ids = b
+            .column_by_name("id")
+            .unwrap()
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .unwrap();
+        let score = b
+            .column_by_name("score")
+            .unwrap()
+            .as_any()
+            .downcast_ref::<Float64Array>()
+            .unwrap();
+        let created = b
+            .column_by_name("created")
+            .unwrap()
+            .as_any()
+            .downcast_ref::<TimestampMicrosecondArray>()
+            .unwrap();
+        for r in 0..b.num_rows() {
+            let i = by_id[&ids.value(r)];
+            assert_eq!(score.is_null(r), in_score.is_null(i));
+            if !score.is_null(r) {
+                assert_eq!(score.value(r).to_bits(), in_score.value(i).to_bits());
+            }
+            assert_eq!(created.is_null(r), in_created.is_null(i));
+            if !created.is_null(r) {
+                assert_eq!(created.value(r), in_created.value(i));
+            }
+        }
+    }
+}
+
+#[test]
+fn same_values_same_tokens_as_jsonl_and_parquet() {
+    let d = Dir::new();
+    let input = testdata::sample_batch(600, 5);
+    write_parquet(&d.path("pq/c.parquet"), std::slice::from_ref(&input));
+    let mut jsonl = Vec::new();
+    scrubline::columnar::json::write_jsonl(&input, &mut jsonl).unwrap();
+    d.write("js/c.jsonl", &jsonl);
+    run(
+        &d,
+        "pq",
+        "out_pq",
+        &["--format", "jsonl", "--compression", "none"],
+    )
+    .success();
+    run(&d, "js", "out_js", &["--compression", "none"]).success();
+    let a: BTreeSet<String> = shards(&d.path("out_pq"))
+        .iter()
+        .flat_map(|(_, b)| tokens(std::str::from_utf8(b).unwrap()))
+        .collect();
+    let b: BTreeSet<String> = shards(&d.path("out_js"))
+        .iter()
+        .flat_map(|(_, b)| tokens(std::str::from_utf8(b).unwrap()))
+        .collect();
+    assert!(a.len() > 100);
+    assert_eq!(a, b);
+}
+
+#[test]
+fn jsonl_to_parquet_and_back() {
+    let d = Dir::new();
+    d.write(
+        "in/a.jsonl",
+        concat!(
+            "{\"id\":1,\"text\":\"mail a@example.com\",\"score\":0.5,\"tags\":[\"x\"]}\n",
+            "{\"id\":2,\"text\":\"plain\",\"score\":1.5,\"tags\":[]}\n",
+        ),
+    );
+    run(&d, "in", "out", &["--format", "parquet"]).success();
+    let out = read_all(&d.path("out"));
+    assert_eq!(out.iter().map(|b| b.num_rows()).sum::<usize>(), 2);
+    let s = all_strings(&out);
+    assert!(s.contains("<EMAIL_") && !s.contains("a@example.com"));
+    let shard = d.path("out/part-00000.parquet");
+    scrubline()
+        .args([
+            "run",
+            "-q",
+            "--format",
+            "jsonl",
+            "--compression",
+            "none",
+            "--input",
+        ])
+        .arg(&shard)
+        .arg("--output")
+        .arg(d.path("back"))
+        .arg("--key-file")
+        .arg(d.path("a.key"))
+        .assert()
+        .success();
+    let recs = records(&d.path("back"));
+    assert_eq!(recs[1]["text"], "plain");
+    assert_eq!(recs[1]["score"], 1.5);
+}
+
+#[test]
+fn corrupt_parquet_is_reported_and_the_run_goes_on() {
+    let d = Dir::new();
+    write_parquet(&d.path("in/a.parquet"), &[testdata::sample_batch(50, 1)]);
+    let good = std::fs::read(d.path("in/a.parquet")).unwrap();
+    d.write("in/b_truncated.parquet", &good[..good.len() / 2]);
+    d.write("in/c_garbage.parquet", b"not a parquet file at all");
+    run(&d, "in", "out", &[]).code(3);
+    let m = manifest(&d.path("out"));
+    assert_eq!(m["rejects"]["by_reason"]["corrupt_parquet"], 2);
+    assert!(m["totals"]["records_out"].as_u64().unwrap() > 0);
+    let rejects = std::fs::read_to_string(d.path("out/rejects/rejects.jsonl")).unwrap();
+    assert!(rejects.contains("b_truncated.parquet"), "{rejects}");
+}
+
+#[test]
+fn parquet_output_is_deterministic_across_threads() {
+    let d = Dir::new();
+    write_parquet(&d.path("in/a.parquet"), &[testdata::sample_batch(3000, 3)]);
+    let key = d.key("a.key", KEY_A);
+    for (out, t) in [("o1", "1"), ("o2", "2")] {
+        scrubline()
+            .args([
+                "run",
+                "-q",
+                "--shard-size",
+                "64KiB",
+                "--threads",
+                t,
+                "--input",
+            ])
+            .arg(d.path("in"))
+            .arg("--output")
+            .arg(d.path(out))
+            .arg("--key-file")
+            .arg(&key)
+            .assert()
+            .success();
+    }
+    let a = shard_bytes(&d.path("o1"));
+    assert!(a.len() > 1, "several shards");
+    assert_eq!(a, shard_bytes(&d.path("o2")));
+}
