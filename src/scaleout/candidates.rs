@@ -4,31 +4,51 @@
 //! Partition `P` of `W2` reads every rank's docs and sig tables and keeps the exact
 //! fingerprints whose high 64 bits are `≡ P (mod W2)` and the band hashes (as unsigned)
 //! `≡ P (mod W2)`. In each group of records sharing an exact fingerprint, or sharing a
-//! `(band, band_hash)` bucket, the *root* is the smallest `doc_id`, and every other member
-//! gets an edge `(doc_id, root)`. That is the single-machine streaming rule: a record is
-//! removed iff an earlier record (smaller `doc_id`) shares its exact fingerprint or one of
-//! its LSH buckets. Since a group lies entirely in one partition, the union over `P` of the
-//! edges is the same for every `W2`.
+//! `(band, band_hash)` bucket, the *root* is the smallest `doc_id`. Every other member of an
+//! exact group gets an edge `(doc_id, root, exact)`; every other member of a bucket whose
+//! MinHash sketch estimate against the root reaches the run's threshold
+//! ([`crate::minhash::Sketch::jaccard`] `≥ scrubline.near_threshold`) gets an edge
+//! `(doc_id, root, near)`. That is the single-process rule of `scrubline run`: a record is
+//! removed iff an earlier record shares its exact fingerprint, or the first record of one of
+//! its LSH buckets is similar enough. (The run indexes only exact survivors in the LSH
+//! buckets; the bucket minimum is always one, because a record with the same fingerprint
+//! has the same normalized text, hence the same band hashes, and is earlier.) Since a group
+//! lies entirely in one partition, the union over `P` of the edges is the same for every
+//! `W2`.
 //!
-//! # Reference SQL (the semantics; Spark, DataFusion, DuckDB, Trino)
+//! # Reference SQL (the semantics; Spark SQL dialect)
+//!
+//! With `docs` = `DIR/docs/*.parquet`, `sig` = `DIR/sig/*.parquet` and `T` the threshold
+//! from the metadata written as a double literal (`0.75D`; a bare `0.75` is a decimal in
+//! Spark and rounds differently):
 //!
 //! ```sql
-//! SELECT DISTINCT d.doc_id, g.root, 'exact' AS kind
-//! FROM docs d
-//! JOIN (SELECT exact_fp, MIN(doc_id) AS root FROM docs GROUP BY exact_fp) g
-//!   ON d.exact_fp = g.exact_fp
-//! WHERE d.doc_id <> g.root
+//! WITH exact_roots AS (
+//!   SELECT exact_fp, MIN(doc_id) AS root FROM docs GROUP BY exact_fp),
+//! bucket_roots AS (
+//!   SELECT band, band_hash, MIN(doc_id) AS root FROM sig GROUP BY band, band_hash),
+//! near_pairs AS (
+//!   SELECT DISTINCT s.doc_id, g.root FROM sig s
+//!   JOIN bucket_roots g ON s.band = g.band AND s.band_hash = g.band_hash
+//!   WHERE s.doc_id <> g.root),
+//! scored AS (
+//!   SELECT p.doc_id, p.root,
+//!     aggregate(zip_with(a.sketch, b.sketch, (x, y) -> x ^ y), 0, (acc, x) -> acc +
+//!       bit_count((x | shiftrightunsigned(x, 1) | shiftrightunsigned(x, 2)
+//!                  | shiftrightunsigned(x, 3)) & 1229782938247303441)) AS differ
+//!   FROM near_pairs p JOIN docs a ON a.doc_id = p.doc_id JOIN docs b ON b.doc_id = p.root)
+//! SELECT d.doc_id, e.root, 'exact' AS kind
+//! FROM docs d JOIN exact_roots e ON d.exact_fp = e.exact_fp WHERE d.doc_id <> e.root
 //! UNION
-//! SELECT DISTINCT s.doc_id, g.root, 'near' AS kind
-//! FROM sig s
-//! JOIN (SELECT band, band_hash, MIN(doc_id) AS root FROM sig GROUP BY band, band_hash) g
-//!   ON s.band = g.band AND s.band_hash = g.band_hash
-//! WHERE s.doc_id <> g.root
+//! SELECT doc_id, root, 'near' AS kind FROM scored
+//! WHERE (CAST(128 - differ AS DOUBLE) / 128D - 1D / 16D) / (15D / 16D) >= T
 //! ```
 //!
-//! with `docs` = `DIR/docs/*.parquet` and `sig` = `DIR/sig/*.parquet`. The union over
-//! partitions of `DIR/dedup/edges/*.parquet` equals this set (the same `(doc_id, root,
-//! 'near')` edge may appear in two partitions when two bands agree; deduplicate on read).
+//! `differ` counts the 4-bit sketch cells that differ (128 cells in 8 words); the last line
+//! is the chance-corrected b-bit estimate, computed with the same IEEE operations as the
+//! Rust code. The union over partitions of `DIR/dedup/edges/*.parquet` equals this set (the
+//! same `(doc_id, root, 'near')` edge may appear in two partitions when two bands agree;
+//! deduplicate on read). `tests/spark/candidates_sql.py` runs this SQL.
 //!
 //! # Output: `DIR/dedup/edges/{P:05}.parquet`, schema version 1
 //!
@@ -40,7 +60,9 @@
 //! # Memory
 //!
 //! One partition at a time, in sorted vectors: 32 B per kept docs row, 24 B per kept sig
-//! row, 24 B per edge. With `N` records and `B` bands, about `(32 + 24·B)·N / W2` bytes.
+//! row, 24 B per edge, and for the sketch check 16 B per (record, bucket root) pair plus
+//! 8 + 72 B per record in a pair. With `N` records and `B` bands, about
+//! `(32 + 24·B)·N / W2` bytes plus the duplicates' share.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -50,6 +72,7 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef};
 
 use super::sigs::{self, meta};
 use crate::error::{Error, Result};
+use crate::minhash::Sketch;
 
 /// Folder of the edge tables.
 pub const EDGES_DIR: &str = "dedup/edges";
@@ -106,6 +129,8 @@ pub struct CandidateReport {
     pub docs_rows: u64,
     /// sig rows kept in this partition.
     pub sig_rows: u64,
+    /// (record, bucket root) pairs checked against the sketch threshold.
+    pub near_pairs: u64,
     /// Exact edges written.
     pub exact_edges: u64,
     /// Near edges written.
@@ -223,7 +248,7 @@ pub fn candidates(dir: &Path, part: u32, parts: u32) -> Result<CandidateReport> 
         }));
     }
     drop(fps);
-    // LSH buckets.
+    // LSH buckets: (x, bucket root) pairs, then the sketch check.
     let mut buckets: Vec<(u32, u64, u64)> = Vec::new();
     for (_, _, sig) in &tables {
         sigs::for_each_sig(sig, &mut |doc, band, hash| {
@@ -234,15 +259,51 @@ pub fn candidates(dir: &Path, part: u32, parts: u32) -> Result<CandidateReport> 
     }
     report.sig_rows = buckets.len() as u64;
     buckets.sort_unstable();
+    let mut pairs: Vec<(u64, u64)> = Vec::new();
     for group in buckets.chunk_by(|a, b| (a.0, a.1) == (b.0, b.1)) {
         let root = group[0].2;
-        edges.extend(group[1..].iter().filter(|m| m.2 != root).map(|m| Edge {
-            doc_id: m.2,
-            root,
-            kind: Kind::Near,
-        }));
+        pairs.extend(
+            group[1..]
+                .iter()
+                .filter(|m| m.2 != root)
+                .map(|m| (m.2, root)),
+        );
     }
     drop(buckets);
+    pairs.sort_unstable();
+    pairs.dedup();
+    if !pairs.is_empty() {
+        let threshold = near_threshold(&tables[0].1)?;
+        let mut need: Vec<u64> = pairs.iter().flat_map(|&(a, b)| [a, b]).collect();
+        need.sort_unstable();
+        need.dedup();
+        let mut sketches: Vec<Option<Sketch>> = vec![None; need.len()];
+        for (_, docs, _) in &tables {
+            sigs::for_each_doc(docs, &mut |row| {
+                if let Ok(i) = need.binary_search(&row.doc_id) {
+                    sketches[i] = row.sketch.as_ref().map(Sketch::from_bytes);
+                }
+                Ok(())
+            })?;
+        }
+        let sketch_of = |id: u64| -> Result<Sketch> {
+            sketches[need.binary_search(&id).expect("listed")].ok_or_else(|| Error::Parquet {
+                path: tables[0].1.clone(),
+                reason: format!("record {id:#x} has band hashes but no sketch"),
+            })
+        };
+        for &(doc, root) in &pairs {
+            if sketch_of(doc)?.jaccard(&sketch_of(root)?) >= threshold {
+                edges.push(Edge {
+                    doc_id: doc,
+                    root,
+                    kind: Kind::Near,
+                });
+            }
+        }
+    }
+    report.near_pairs = pairs.len() as u64;
+    drop(pairs);
     edges.sort_unstable();
     edges.dedup();
     report.exact_edges = edges.iter().filter(|e| e.kind == Kind::Exact).count() as u64;
@@ -253,6 +314,21 @@ pub fn candidates(dir: &Path, part: u32, parts: u32) -> Result<CandidateReport> 
         .unwrap_or_default();
     write_edges(&out, part, parts, &key, &edges)?;
     Ok(report)
+}
+
+/// The near-dup threshold recorded in a docs table's metadata.
+pub fn near_threshold(docs: &Path) -> Result<f64> {
+    sigs::check_table(docs, "docs")?
+        .get(meta::NEAR_THRESHOLD)
+        .and_then(|t| t.parse::<f64>().ok())
+        .filter(|t| *t > 0.0 && *t <= 1.0)
+        .ok_or_else(|| Error::Parquet {
+            path: docs.to_path_buf(),
+            reason: format!(
+                "band hashes but no valid `{}` in the metadata",
+                meta::NEAR_THRESHOLD
+            ),
+        })
 }
 
 fn write_edges(path: &Path, part: u32, parts: u32, key: &str, edges: &[Edge]) -> Result<()> {

@@ -4,8 +4,9 @@
 //! Union-find over the edge graph; a cluster's survivor is its smallest `doc_id`. A record
 //! is removed iff it has an edge (every edge points to a smaller root, so a record with an
 //! edge is never its cluster's minimum); it counts as an exact duplicate when one of its
-//! edges is exact, else as a near duplicate. A near-duplicate cluster is a cluster with at
-//! least one near-removed record; it is counted for the rank that owns its survivor.
+//! edges is exact, else as a near duplicate. Near-duplicate clusters are counted as the
+//! single-process run counts them: connected components of the near edges of records that
+//! are not exact duplicates; each is counted for the rank that owns its smallest record.
 //!
 //! # Output, schema version 1
 //!
@@ -157,16 +158,32 @@ pub fn cluster(dir: &Path) -> Result<ClusterReport> {
         edges: edges.len() as u64,
         ..Default::default()
     };
+    // Near clusters as the single-process run counts them: components of the graph of
+    // near edges whose record is not an exact duplicate (the run indexes exact survivors
+    // only), i.e. of verified (record, bucket root) pairs.
+    let mut near_parent: Vec<u32> = (0..nodes.len() as u32).collect();
+    for e in edges.iter().filter(|e| e.kind == Kind::Near) {
+        let (a, b) = (index(e.doc_id), index(e.root));
+        if state[a as usize] == 2 {
+            continue;
+        }
+        let (ra, rb) = (find(&mut near_parent, a), find(&mut near_parent, b));
+        if ra != rb {
+            let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
+            near_parent[hi as usize] = lo;
+        }
+    }
     drop(edges);
-    let mut near_cluster = vec![false; nodes.len()];
     let mut is_root_of_cluster = vec![false; nodes.len()];
+    let mut near_cluster = vec![false; nodes.len()];
     for i in 0..nodes.len() as u32 {
         let r = find(&mut parent, i);
         if r != i {
             is_root_of_cluster[r as usize] = true;
         }
-        if state[i as usize] == 1 {
-            near_cluster[r as usize] = true;
+        let nr = find(&mut near_parent, i);
+        if nr != i {
+            near_cluster[nr as usize] = true;
         }
     }
     report.clusters = is_root_of_cluster.iter().filter(|&&b| b).count() as u64;
@@ -199,7 +216,7 @@ pub fn cluster(dir: &Path) -> Result<ClusterReport> {
                         });
                     }
                 }
-                if root as usize == i && near_cluster[i] {
+                if near_cluster[i] {
                     counts.near_clusters += 1;
                 }
             }

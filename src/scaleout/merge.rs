@@ -135,6 +135,7 @@ pub fn merge_manifests(ranks: &[(u32, Manifest)]) -> Result<Manifest> {
             }
         }
     }
+    m.partition = None;
     m.started_at = ranks
         .iter()
         .map(|(_, x)| x.started_at.clone())
@@ -240,6 +241,7 @@ mod tests {
             config_sha256: "c".into(),
             ruleset_sha256: "r".into(),
             key_fingerprint: "k".into(),
+            partition: None,
             inputs: inputs
                 .iter()
                 .map(|&i| InputEntry {

@@ -19,6 +19,7 @@
 //! | `row` | int64 | 0-based position in the rank's output (all shards, in order) |
 //! | `exact_fp` | binary (16 bytes) | keyed XXH3-128 of the normalized scrubbed content, big-endian |
 //! | `rules` | list\<int32\> | rule index (in the run's rule set) of every value replaced |
+//! | `sketch` | list\<int64\>, nullable | the 64-byte MinHash verification sketch as 8 little-endian words ([`crate::minhash::Sketch`]); null without band hashes |
 //!
 //! `sig/{rank:05}.parquet`, one row per (record, LSH band); no rows when near-dup is off:
 //!
@@ -31,8 +32,10 @@
 //! Footer key-value metadata of both: `scrubline.table` (`docs`/`sig`),
 //! `scrubline.schema_version` (`1`), `scrubline.rank`, `scrubline.world_size`,
 //! `scrubline.key_fingerprint`, `scrubline.exact` (the fingerprint scheme) and
-//! `scrubline.near` (`off`, or the MinHash scheme: n-gram, bands, rows, seed/version),
-//! plus whatever [`SigOptions::extra`] holds.
+//! `scrubline.near` (`off`, or the MinHash scheme id, e.g.
+//! `minhash-v1/oph128/xxh3-keyed/w5/c5/b10x4`), `scrubline.near_threshold` (the sketch
+//! Jaccard a bucket root must reach, e.g. `0.75`, when near-dup is on), plus whatever
+//! [`SigOptions::extra`] holds.
 //!
 //! Fingerprints and band hashes are keyed and computed on scrubbed text, so the tables are
 //! no membership oracle for raw text to anyone without the key.
@@ -43,8 +46,8 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use arrow_array::builder::{Int32Builder, ListBuilder};
-use arrow_array::{ArrayRef, BinaryArray, Int32Array, Int64Array, RecordBatch};
+use arrow_array::builder::{Int32Builder, Int64Builder, ListBuilder};
+use arrow_array::{Array, ArrayRef, BinaryArray, Int32Array, Int64Array, RecordBatch};
 use arrow_schema::{DataType, Field, Schema, SchemaRef};
 
 use crate::columnar::ShardWriter;
@@ -78,6 +81,8 @@ pub mod meta {
     pub const EXACT: &str = "scrubline.exact";
     /// The near-dup scheme, or `off`.
     pub const NEAR: &str = "scrubline.near";
+    /// The near-dup verification threshold.
+    pub const NEAR_THRESHOLD: &str = "scrubline.near_threshold";
 }
 
 /// The docs table's schema.
@@ -93,6 +98,11 @@ pub fn docs_schema() -> SchemaRef {
             DataType::List(Arc::new(Field::new("item", DataType::Int32, true))),
             false,
         ),
+        Field::new(
+            "sketch",
+            DataType::List(Arc::new(Field::new("item", DataType::Int64, true))),
+            true,
+        ),
     ]))
 }
 
@@ -106,14 +116,16 @@ pub fn sig_schema() -> SchemaRef {
 }
 
 /// What the tables' metadata records about the run.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct SigOptions {
     /// The run's world size.
     pub world: u32,
     /// `hmac-sha256:<hex>` of the run key (never the key).
     pub key_fingerprint: String,
-    /// Near-dup scheme (`minhash/v1 ngram=5 bands=14 rows=8 …`), `None` when off.
+    /// Near-dup scheme ([`crate::minhash::MinHashParams::scheme_id`]), `None` when off.
     pub near: Option<String>,
+    /// Near-dup threshold on the sketch Jaccard estimate (when near-dup is on).
+    pub near_threshold: Option<f64>,
     /// More key-value metadata.
     pub extra: Vec<(String, String)>,
 }
@@ -140,6 +152,7 @@ pub struct SigSink {
     rows: Vec<i64>,
     fp: Vec<[u8; 16]>,
     rules: ListBuilder<Int32Builder>,
+    sketch: ListBuilder<Int64Builder>,
     // sig buffers
     s_doc: Vec<i64>,
     s_band: Vec<i32>,
@@ -197,6 +210,9 @@ pub fn table_meta(table: &str, rank: u32, opts: &SigOptions) -> Vec<(String, Str
             opts.near.clone().unwrap_or_else(|| "off".into()),
         ),
     ];
+    if let Some(t) = opts.near_threshold {
+        m.push((meta::NEAR_THRESHOLD.to_string(), format!("{t:?}")));
+    }
     m.extend(opts.extra.iter().cloned());
     m
 }
@@ -225,6 +241,7 @@ impl SigSink {
             rows: Vec::new(),
             fp: Vec::new(),
             rules: ListBuilder::new(Int32Builder::new()),
+            sketch: ListBuilder::new(Int64Builder::new()),
             s_doc: Vec::new(),
             s_band: Vec::new(),
             s_hash: Vec::new(),
@@ -243,6 +260,7 @@ impl SigSink {
             Arc::new(Int64Array::from(std::mem::take(&mut self.rows))),
             Arc::new(BinaryArray::from_iter_values(self.fp.drain(..))),
             Arc::new(self.rules.finish()),
+            Arc::new(self.sketch.finish()),
         ];
         let batch = RecordBatch::try_new(docs_schema(), cols).map_err(|e| Error::Parquet {
             path: self.docs.path.clone(),
@@ -277,6 +295,14 @@ impl RecordSink for SigSink {
         self.fp.push(rec.exact_fp.to_be_bytes());
         self.rules
             .append_value(rec.rules.iter().map(|&r| Some(r as i32)));
+        match rec.sketch {
+            Some(bytes) => self.sketch.append_value(
+                bytes
+                    .chunks_exact(8)
+                    .map(|c| Some(u64::from_le_bytes(c.try_into().expect("8 bytes")) as i64)),
+            ),
+            None => self.sketch.append_null(),
+        }
         self.row += 1;
         for (band, &h) in rec.band_hashes.iter().enumerate() {
             self.s_doc.push(doc);
@@ -316,6 +342,8 @@ pub struct DocRow {
     pub exact_fp: u128,
     /// See the schema.
     pub rules: Vec<u32>,
+    /// See the schema (as [`crate::minhash::Sketch::to_bytes`]).
+    pub sketch: Option<[u8; 64]>,
 }
 
 /// Streams the rows of a docs table in order, batch by batch.
@@ -387,6 +415,25 @@ fn doc_row(b: &RecordBatch, i: usize, path: &Path) -> Result<DocRow> {
         path: path.to_path_buf(),
         reason: format!("exact_fp of row {i} is not 16 bytes"),
     })?;
+    let sketches = super::column::<arrow_array::ListArray>(b, "sketch", path)?;
+    let sketch = if sketches.is_null(i) {
+        None
+    } else {
+        let words = sketches.value(i);
+        let words = words
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .filter(|w| w.len() == 8)
+            .ok_or_else(|| Error::Parquet {
+                path: path.to_path_buf(),
+                reason: "sketch is not a list of 8 int64".into(),
+            })?;
+        let mut out = [0u8; 64];
+        for (chunk, w) in out.chunks_exact_mut(8).zip(words.values().iter()) {
+            chunk.copy_from_slice(&(*w as u64).to_le_bytes());
+        }
+        Some(out)
+    };
     let list = rules.value(i);
     let list = list
         .as_any()
@@ -402,6 +449,7 @@ fn doc_row(b: &RecordBatch, i: usize, path: &Path) -> Result<DocRow> {
         row: row.value(i) as u64,
         exact_fp: u128::from_be_bytes(bytes),
         rules: list.values().iter().map(|&r| r as u32).collect(),
+        sketch,
     })
 }
 
@@ -454,6 +502,7 @@ mod tests {
             world: 3,
             key_fingerprint: "hmac-sha256:ab".into(),
             near: Some("minhash/v1 bands=2".into()),
+            near_threshold: Some(0.75),
             extra: vec![],
         };
         let mut sink: Box<dyn RecordSink> = Box::new(SigSink::create(d.path(), 1, &opts).unwrap());
@@ -461,7 +510,9 @@ mod tests {
         for i in 0..n as u64 {
             let bands = [i % 7, u64::MAX - i];
             let rules = [(i % 3) as u32, 5];
+            let sketch = [(i % 251) as u8; 64];
             sink.record(&SinkRecord {
+                sketch: (i % 2 == 0).then_some(&sketch),
                 doc_id: crate::sink::doc_id(1, i as u32 + 1),
                 shard: (i / 1000) as u32,
                 exact_fp: u128::from(i) << 64 | 0xfeed,
@@ -475,6 +526,7 @@ mod tests {
         let m = check_table(&docs_path(d.path(), 1), "docs").unwrap();
         assert_eq!(m[meta::WORLD], "3");
         assert_eq!(m[meta::NEAR], "minhash/v1 bands=2");
+        assert_eq!(m[meta::NEAR_THRESHOLD], "0.75");
         check_table(&sig_path(d.path(), 1), "sig").unwrap();
         assert!(check_table(&sig_path(d.path(), 1), "docs").is_err());
         let mut k = 0u64;
@@ -483,6 +535,10 @@ mod tests {
             assert_eq!((r.rank, r.row, r.shard), (1, k, (k / 1000) as u32));
             assert_eq!(r.exact_fp, u128::from(k) << 64 | 0xfeed);
             assert_eq!(r.rules, [(k % 3) as u32, 5][..(k % 3) as usize]);
+            assert_eq!(
+                r.sketch,
+                k.is_multiple_of(2).then_some([(k % 251) as u8; 64])
+            );
             k += 1;
             Ok(())
         })

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use super::testkit::{reference_edges, synth_docs, write_rank, SynthDoc};
+use super::testkit::{reference_edges, streaming_reference, synth_docs, write_rank, SynthDoc};
 use super::*;
 use crate::output::OutCompression;
 use crate::rules::RuleSet;
@@ -145,4 +145,47 @@ fn filter_refuses_another_rule_set() {
     write_json_atomic(&path, &m).unwrap();
     let err = filter::filter(d.path(), 0, &rules).unwrap_err().to_string();
     assert!(err.contains("ruleset_sha256"), "{err}");
+}
+
+#[test]
+fn global_stages_remove_what_the_streaming_run_removes() {
+    let rules = RuleSet::builtin().unwrap();
+    for seed in 0..4 {
+        let docs = synth_docs(6, 60, 4, rules.rules().len() as u32, 100 + seed);
+        let (ex, near, clusters) = streaming_reference(&docs);
+        assert!(
+            !ex.is_empty() && !near.is_empty() && clusters > 0,
+            "seed {seed}"
+        );
+        let edges = reference_edges(&docs);
+        let has_exact: BTreeSet<u64> = edges
+            .iter()
+            .filter(|e| e.kind == candidates::Kind::Exact)
+            .map(|e| e.doc_id)
+            .collect();
+        let near_only: BTreeSet<u64> = edges
+            .iter()
+            .map(|e| e.doc_id)
+            .filter(|id| !has_exact.contains(id))
+            .collect();
+        assert_eq!(has_exact, ex.iter().copied().collect(), "seed {seed}");
+        assert_eq!(near_only, near.iter().copied().collect(), "seed {seed}");
+        for (world, parts) in [(1, 1), (3, 2), (5, 4)] {
+            let d = tempfile::tempdir().unwrap();
+            run_ranks(d.path(), &docs, world, OutCompression::None, &rules);
+            for p in 0..parts {
+                candidates::candidates(d.path(), p, parts).unwrap();
+            }
+            let (_, got) = candidates::read_all_edges(d.path()).unwrap();
+            assert_eq!(got, edges, "seed {seed} world {world}");
+            let rep = cluster::cluster(d.path()).unwrap();
+            assert_eq!(
+                (rep.exact_removed, rep.near_removed, rep.near_clusters),
+                (ex.len() as u64, near.len() as u64, clusters),
+                "seed {seed} world {world}"
+            );
+            let per_rank: u64 = rep.by_rank.iter().map(|r| r.near_clusters).sum();
+            assert_eq!(per_rank, clusters);
+        }
+    }
 }
