@@ -153,8 +153,15 @@ pub struct PatternsArgs {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Input file or folder (walked recursively in sorted order); repeatable.
-    #[arg(long, short, required = true, num_args = 1.., value_name = "PATH")]
+    #[arg(long, short, required_unless_present = "plan", num_args = 1.., value_name = "PATH")]
     pub input: Vec<PathBuf>,
+    /// Run one rank of a partitioned run over this plan (`scrubline plan`): rank-named
+    /// shards, docs/sig tables for `scrubline dedup`, no in-run deduplication.
+    #[arg(long, value_name = "PLAN", conflicts_with = "input")]
+    pub plan: Option<PathBuf>,
+    /// Rank and world size with --plan (else from the environment).
+    #[command(flatten)]
+    pub rank: RankArgs,
     /// Output folder for shards, manifest and rejects.
     #[arg(long, short, value_name = "DIR")]
     pub output: PathBuf,
@@ -465,15 +472,51 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         overwrite: args.overwrite,
     };
     let key = resolve_key(args.key_file, file.key_file, args.quiet)?;
+    let (files, partition, sink) = match &args.plan {
+        None => {
+            if args.rank.rank.is_some() || args.rank.world_size.is_some() {
+                bail!("--rank and --world-size need --plan");
+            }
+            (None, None, None)
+        }
+        Some(plan_path) => {
+            let plan = crate::scaleout::plan::Plan::read(plan_path)?;
+            let (rank, world) = resolve(&args.rank, None)?;
+            let part = pipeline::Partition {
+                rank,
+                world_size: world,
+            };
+            cfg.inputs = plan.inputs.clone();
+            let done = crate::scaleout::rank_manifest_path(&args.output, rank).exists();
+            let sink: Option<Box<dyn crate::sink::RecordSink>> = if done {
+                None
+            } else {
+                let params = pipeline::minhash_params(&cfg);
+                let opts = crate::scaleout::sigs::SigOptions {
+                    world,
+                    key_fingerprint: key.fingerprint(),
+                    near: cfg.near_dup.then(|| params.scheme_id()),
+                    near_threshold: cfg.near_dup.then_some(cfg.near_dup_threshold),
+                    extra: Vec::new(),
+                };
+                Some(Box::new(crate::scaleout::sigs::SigSink::create(
+                    &args.output,
+                    rank,
+                    &opts,
+                )?))
+            };
+            (Some(plan.shard_of(rank, world)), Some(part), sink)
+        }
+    };
     let m = pipeline::run(pipeline::Job {
         cfg: &cfg,
         rt: &rt,
         rules: &rules,
         key: &key,
         out_dir: &args.output,
-        files: None,
-        partition: None,
-        sink: None,
+        files,
+        partition,
+        sink,
         dedup_report: args.dedup_report.clone(),
     })?;
     let t = &m.totals;

@@ -68,12 +68,13 @@ impl std::fmt::Display for VerifyReport {
     }
 }
 
-/// Files the manifest does not list but a run writes (per-rank manifests of a ranked run
-/// included).
+/// Files the manifest does not list but a run writes (per-rank manifests and reject files
+/// of a ranked run included: the merged manifest lists the merged rejects).
 fn is_bookkeeping(rel: &str) -> bool {
     rel == crate::manifest::FILE_NAME
         || rel == "dedup-report.jsonl"
         || rel.starts_with("_manifest/")
+        || (rel.starts_with("rejects/rejects-r") && rel.ends_with(".jsonl"))
 }
 
 /// Verifies `dir` against its manifest; `rescan` reruns `scrubber` over the output.

@@ -14,7 +14,8 @@
 //! `duplicates_removed` / `near_duplicates_removed`, the near clusters whose survivor the
 //! rank owns added to `near_duplicate_clusters`, and the detection counts recomputed from
 //! the surviving records' rule lists. It is written last: a rerun of a done rank does
-//! nothing. The rank's rejects file, if any, is copied to the same path under `final/`.
+//! nothing. The rejects entry is kept as is (its path relative to the run folder, where
+//! `manifest merge` reads it).
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
@@ -252,17 +253,6 @@ pub fn filter(dir: &Path, rank: u32, rules: &RuleSet) -> Result<FilterReport> {
                 "the cluster report's counts for rank {rank} do not match its remove list"
             ),
         });
-    }
-
-    // Rejects travel with the final output.
-    if let Some(p) = &m.rejects.path {
-        let src = dir.join(p);
-        let dst = final_dir.join(p);
-        if let Some(parent) = dst.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
-        }
-        let bytes = std::fs::read(&src).map_err(|e| Error::io(&src, e))?;
-        crate::output::write_atomic(&dst, &bytes)?;
     }
 
     let mut fm = m.clone();

@@ -9,7 +9,8 @@
 //! * `inputs`: every rank's inputs, sorted by file index;
 //! * `outputs`: every rank's shards in rank order (paths relative to that folder);
 //! * `totals`: sums (maps summed key by key);
-//! * `rejects`: counts summed; the rank reject files concatenated into
+//! * `rejects`: counts summed; the rank reject files (read from the run folder)
+//!   concatenated into
 //!   `rejects/rejects.jsonl`, lines ordered by (file index, line) as a single run orders
 //!   them, with the first [`MAX_LISTED_REJECTS`](crate::manifest::MAX_LISTED_REJECTS)
 //!   locations in that order;
@@ -86,7 +87,7 @@ pub fn merge(dir: &Path) -> Result<(Manifest, PathBuf)> {
         }
     }
     let mut merged = merge_manifests(&ranks)?;
-    merged.rejects = merge_rejects(&out, &ranks)?;
+    merged.rejects = merge_rejects(dir, &out, &ranks)?;
     merged.totals.records_rejected = merged.rejects.records;
     merged.write(&out)?;
     Ok((merged, out))
@@ -177,14 +178,14 @@ fn add_maps(into: &mut BTreeMap<String, u64>, from: &BTreeMap<String, u64>) {
     }
 }
 
-/// Concatenates the ranks' reject files (paths relative to `out`) into
+/// Concatenates the ranks' reject files (paths relative to the run folder `dir`) into
 /// `out/rejects/rejects.jsonl`, ordered by (file, line).
-fn merge_rejects(out: &Path, ranks: &[(u32, Manifest)]) -> Result<RejectsEntry> {
+fn merge_rejects(dir: &Path, out: &Path, ranks: &[(u32, Manifest)]) -> Result<RejectsEntry> {
     let base = merge_manifests(ranks)?.rejects;
     let mut lines: Vec<((u64, u64), Vec<u8>)> = Vec::new();
     for (_, x) in ranks {
         let Some(p) = &x.rejects.path else { continue };
-        let path = out.join(p);
+        let path = dir.join(p);
         let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
         for line in bytes.split_inclusive(|&b| b == b'\n') {
             #[derive(serde::Deserialize)]

@@ -199,3 +199,257 @@ fn filter_needs_the_cluster_stage_and_a_valid_rank() {
         "differs from the run's world size",
     ));
 }
+
+// ---- end to end: `run --plan` ranks as processes ------------------------------------------
+
+const WORDS: &[&str] = &[
+    "river", "stone", "paper", "lantern", "harbor", "meadow", "signal", "copper", "orchard",
+    "window", "thunder", "violet", "canyon", "ember", "glacier", "pepper", "saddle", "tundra",
+    "velvet", "willow", "anchor", "bishop", "cobalt", "dune", "falcon", "garnet", "hollow",
+];
+
+/// A paragraph of `n` words from `seed`.
+fn paragraph(seed: u64, n: usize) -> String {
+    let mut s = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..n)
+        .map(|_| {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            WORDS[(s % WORDS.len() as u64) as usize]
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// An unseen corpus in `dir/in`: `files` files (plain, gzip, zstd) with PII, exact copies
+/// across files, near copies (one word changed in a long paragraph), blank lines and
+/// broken records; `big` extra records in file 4 (for the kill test).
+fn corpus(d: &Dir, files: usize, per_file: usize, big: usize) {
+    use std::io::Write;
+    let (pii, _) = synthetic_corpus(files * per_file + big);
+    let mut pii = pii.lines();
+    for f in 0..files {
+        let mut text = String::new();
+        let n = per_file + if f == 4 { big } else { 0 };
+        for i in 0..n {
+            let id = format!("f{f:02}-{i:06}");
+            let mut rec: serde_json::Value = serde_json::from_str(pii.next().unwrap()).unwrap();
+            rec["id"] = serde_json::json!(id);
+            match i % 11 {
+                // Exact copies of a few shared texts, in every file.
+                0 => rec["text"] = serde_json::json!(format!("shared notice {}", i % 4)),
+                // Near copies: a long paragraph with one word changed.
+                3 => {
+                    let mut p = paragraph((i % 5) as u64, 80);
+                    p.push_str(&format!(" tail{}", (f + i) % 3));
+                    rec["text"] = serde_json::json!(p);
+                }
+                // Distinct long paragraphs.
+                5 => rec["text"] = serde_json::json!(paragraph(1000 + (f * n + i) as u64, 60)),
+                _ => {}
+            }
+            text.push_str(&serde_json::to_string(&rec).unwrap());
+            text.push('\n');
+            if i % 97 == 5 {
+                text.push_str("{\"id\": \"broken\", \"text\": \n");
+            }
+            if i % 53 == 7 {
+                text.push_str("   \n");
+            }
+        }
+        match f % 3 {
+            0 => {
+                d.write(&format!("in/part{f:02}.jsonl"), &text);
+            }
+            1 => {
+                let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+                e.write_all(text.as_bytes()).unwrap();
+                d.write(&format!("in/part{f:02}.jsonl.gz"), e.finish().unwrap());
+            }
+            _ => {
+                d.write(
+                    &format!("in/part{f:02}.jsonl.zst"),
+                    zstd::encode_all(text.as_bytes(), 3).unwrap(),
+                );
+            }
+        }
+    }
+}
+
+/// Output lines keyed by `id`, sorted by it.
+fn lines_by_id(dir: &Path) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = shards(dir)
+        .into_iter()
+        .flat_map(|(_, b)| {
+            String::from_utf8(b)
+                .unwrap()
+                .lines()
+                .map(|l| {
+                    let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                    (v["id"].as_str().unwrap().to_string(), l.to_string())
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    v.sort();
+    v
+}
+
+fn run_rank(d: &Dir, out: &str, rank: u32, world: u32) -> std::process::Command {
+    let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("scrubline"));
+    c.args([
+        "run",
+        "--quiet",
+        "--threads",
+        "1",
+        "--shard-size",
+        "64KiB",
+        "--plan",
+    ])
+    .arg(d.path("plan.json"))
+    .arg("--output")
+    .arg(d.path(out))
+    .arg("--key-file")
+    .arg(d.path("a.key"))
+    .args([
+        "--rank",
+        &rank.to_string(),
+        "--world-size",
+        &world.to_string(),
+    ])
+    .env_remove("SCRUBLINE_KEY")
+    .env_remove("SLURM_ARRAY_TASK_ID")
+    .env_remove("RANK");
+    c
+}
+
+fn global_stages(d: &Dir, out: &str, world: u32, parts: u32) {
+    let run = d.path(out);
+    for p in 0..parts {
+        let (p, w) = (p.to_string(), parts.to_string());
+        stage(
+            &["dedup", "candidates", "--rank", &p, "--world-size", &w],
+            &run,
+        )
+        .success();
+    }
+    stage(&["dedup", "cluster"], &run).success();
+    for r in 0..world {
+        stage(&["dedup", "filter", "--rank", &r.to_string()], &run).success();
+    }
+    stage(&["manifest", "merge"], &run).success();
+    scrubline()
+        .arg("verify")
+        .arg(run.join("final"))
+        .assert()
+        .success();
+}
+
+fn single_run(d: &Dir) {
+    d.key("a.key", KEY_A);
+    scrubline()
+        .args(["run", "--quiet", "--shard-size", "64KiB", "--input"])
+        .arg(d.path("in"))
+        .arg("--output")
+        .arg(d.path("single"))
+        .arg("--key-file")
+        .arg(d.path("a.key"))
+        .assert()
+        .code(3); // the corpus has broken records
+    scrubline()
+        .args(["plan", "--input"])
+        .arg(d.path("in"))
+        .arg("--output")
+        .arg(d.path("plan.json"))
+        .assert()
+        .success();
+}
+
+fn assert_same_as_single(d: &Dir, out: &str) {
+    let single = manifest(&d.path("single"));
+    let merged = manifest(&d.path(out).join("final"));
+    assert_eq!(merged["totals"], single["totals"], "{out}: totals");
+    assert_eq!(merged["inputs"], single["inputs"], "{out}: inputs");
+    assert_eq!(merged["rejects"]["records"], single["rejects"]["records"]);
+    assert_eq!(
+        std::fs::read(d.path(out).join("final/rejects/rejects.jsonl")).unwrap(),
+        std::fs::read(d.path("single/rejects/rejects.jsonl")).unwrap(),
+        "{out}: rejects"
+    );
+    let want = lines_by_id(&d.path("single"));
+    let got = lines_by_id(&d.path(out).join("final"));
+    assert_eq!(got.len(), want.len(), "{out}: record count");
+    assert!(
+        got == want,
+        "{out}: surviving records or their tokens differ"
+    );
+}
+
+#[test]
+fn ranks_as_processes_equal_one_run_for_w_1_3_7() {
+    let d = Dir::new();
+    corpus(&d, 9, 160, 0);
+    single_run(&d);
+    let single = manifest(&d.path("single"));
+    let t = &single["totals"];
+    assert!(t["duplicates_removed"].as_u64().unwrap() > 0, "{t}");
+    assert!(t["near_duplicates_removed"].as_u64().unwrap() > 0, "{t}");
+    assert!(t["near_duplicate_clusters"].as_u64().unwrap() > 0, "{t}");
+    assert!(t["records_rejected"].as_u64().unwrap() > 0, "{t}");
+    for (world, parts) in [(1u32, 1u32), (3, 2), (7, 3)] {
+        let out = format!("w{world}");
+        // Ranks run concurrently, as on a cluster.
+        let mut children: Vec<_> = (0..world)
+            .map(|r| run_rank(&d, &out, r, world).spawn().unwrap())
+            .collect();
+        for c in &mut children {
+            assert!(matches!(c.wait().unwrap().code(), Some(0 | 3)));
+        }
+        global_stages(&d, &out, world, parts);
+        assert_same_as_single(&d, &out);
+        // A finished rank does nothing when rerun.
+        let m = std::fs::read(d.path(&out).join("_manifest/00000.json")).unwrap();
+        assert!(matches!(
+            run_rank(&d, &out, 0, world).status().unwrap().code(),
+            Some(0 | 3)
+        ));
+        assert_eq!(
+            std::fs::read(d.path(&out).join("_manifest/00000.json")).unwrap(),
+            m
+        );
+    }
+}
+
+#[test]
+fn a_rank_killed_mid_way_and_rerun_gives_the_same_result() {
+    let d = Dir::new();
+    corpus(&d, 6, 60, 12_000);
+    single_run(&d);
+    let world = 3;
+    // File 4 (rank 1) is the big one.
+    let mut killed_mid_way = false;
+    // Shorter delays when the rank was faster than the kill.
+    for delay_ms in [200u64, 80, 30, 10] {
+        let out = d.path("w3");
+        let mut child = run_rank(&d, "w3", 1, world).spawn().unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay_ms));
+        let _ = child.kill();
+        let status = child.wait().unwrap();
+        if status.code().is_none() {
+            killed_mid_way = true;
+            assert!(!out.join("_manifest/00001.json").exists());
+            break;
+        }
+        std::fs::remove_file(out.join("_manifest/00001.json")).unwrap();
+    }
+    assert!(killed_mid_way, "the rank always finished before the kill");
+    for r in 0..world {
+        assert!(matches!(
+            run_rank(&d, "w3", r, world).status().unwrap().code(),
+            Some(0 | 3)
+        ));
+    }
+    global_stages(&d, "w3", world, 2);
+    assert_same_as_single(&d, "w3");
+}
