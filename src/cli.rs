@@ -220,8 +220,21 @@ pub struct RunArgs {
     #[arg(long, short = 'j', env = env::THREADS, value_name = "N")]
     pub threads: Option<usize>,
     /// Replace the output of a previous run in the output folder.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "resume")]
     pub overwrite: bool,
+    /// Continue an interrupted run in the output folder (same inputs, configuration and
+    /// key, checked against what it saved). The result is byte-identical to an
+    /// uninterrupted run. On a complete run it does nothing.
+    #[arg(long)]
+    pub resume: bool,
+    /// Fail the run when more records than this are set aside: a count (`100`), a ratio
+    /// (`0.01`) or a percentage (`1%`) of the records read.
+    #[arg(long, value_name = "N|RATIO")]
+    pub max_rejects: Option<crate::pipeline::MaxRejects>,
+    /// Input bytes per batch of work (affects compression frames, so part of the
+    /// configuration). For tests.
+    #[arg(long, hide = true, value_name = "SIZE")]
+    pub batch_bytes: Option<ByteSize>,
     /// No progress line and no summary.
     #[arg(long, short)]
     pub quiet: bool,
@@ -451,6 +464,9 @@ fn run(args: RunArgs) -> Result<ExitCode> {
             .max_record_bytes
             .or(file.max_record_bytes)
             .map_or(settings::DEFAULT_MAX_RECORD_BYTES, |b| b.0),
+        batch_bytes: args
+            .batch_bytes
+            .map_or(pipeline::BATCH_BYTES as u64, |b| b.0),
     };
     if !(1..=22).contains(&cfg.zstd_level) {
         bail!("--zstd-level must be between 1 and 22");
@@ -470,6 +486,8 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         threads,
         progress: !args.quiet && std::io::stderr().is_terminal(),
         overwrite: args.overwrite,
+        resume: args.resume,
+        max_rejects: args.max_rejects.or(file.max_rejects),
     };
     let key = resolve_key(args.key_file, file.key_file, args.quiet)?;
     let (files, partition, sink) = match &args.plan {

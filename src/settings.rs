@@ -73,6 +73,26 @@ pub struct RunFile {
     pub threads: Option<usize>,
     /// `--max-record-bytes`.
     pub max_record_bytes: Option<ByteSize>,
+    /// `--max-rejects` (a count, a ratio such as `0.01`, or `"1%"`).
+    #[serde(default, deserialize_with = "max_rejects")]
+    pub max_rejects: Option<crate::pipeline::MaxRejects>,
+}
+
+fn max_rejects<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<crate::pipeline::MaxRejects>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Raw {
+        N(u64),
+        F(f64),
+        S(String),
+    }
+    Ok(Some(match Raw::deserialize(d)? {
+        Raw::N(n) => crate::pipeline::MaxRejects::Count(n),
+        Raw::F(f) => crate::pipeline::MaxRejects::Ratio(f),
+        Raw::S(s) => s.parse().map_err(serde::de::Error::custom)?,
+    }))
 }
 
 /// A config file.

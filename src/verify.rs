@@ -75,6 +75,7 @@ fn is_bookkeeping(rel: &str) -> bool {
         || rel == "dedup-report.jsonl"
         || rel.starts_with("_manifest/")
         || (rel.starts_with("rejects/rejects-r") && rel.ends_with(".jsonl"))
+        || rel.starts_with(".scrubline/")
 }
 
 /// Verifies `dir` against its manifest; `rescan` reruns `scrubber` over the output.

@@ -90,6 +90,7 @@ pub struct DedupReport {
     path: PathBuf,
     tmp: PathBuf,
     out: std::io::BufWriter<std::fs::File>,
+    len: u64,
 }
 
 impl DedupReport {
@@ -104,7 +105,40 @@ impl DedupReport {
             path: path.to_path_buf(),
             tmp,
             out: std::io::BufWriter::new(f),
+            len: 0,
         })
+    }
+
+    /// Continues a report after a checkpoint: its temporary file cut back to `len` bytes.
+    pub fn resume(path: &Path, len: u64) -> Result<DedupReport> {
+        let tmp = crate::output::temp_path(path);
+        crate::output::unfinish(path, &tmp)?;
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&tmp)
+            .map_err(|e| Error::io(&tmp, e))?;
+        f.set_len(len).map_err(|e| Error::io(&tmp, e))?;
+        use std::io::Seek;
+        f.seek(std::io::SeekFrom::End(0))
+            .map_err(|e| Error::io(&tmp, e))?;
+        Ok(DedupReport {
+            path: path.to_path_buf(),
+            tmp,
+            out: std::io::BufWriter::new(f),
+            len,
+        })
+    }
+
+    /// Makes what was written durable; returns its length.
+    pub fn checkpoint(&mut self) -> Result<u64> {
+        self.out.flush().map_err(|e| Error::io(&self.tmp, e))?;
+        self.out
+            .get_ref()
+            .sync_data()
+            .map_err(|e| Error::io(&self.tmp, e))?;
+        Ok(self.len)
     }
 
     /// One removed record. `files` maps file indices to paths; `id` is the record's own
@@ -137,6 +171,7 @@ impl DedupReport {
         }
         let mut bytes = serde_json::to_vec(&line).expect("report line serializes");
         bytes.push(b'\n');
+        self.len += bytes.len() as u64;
         self.out
             .write_all(&bytes)
             .map_err(|e| Error::io(&self.tmp, e))

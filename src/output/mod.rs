@@ -10,8 +10,6 @@ use std::fs::{self, File};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use sha2::{Digest, Sha256};
-
 use crate::error::{Error, Result};
 
 /// Output compression of JSONL shards.
@@ -103,6 +101,15 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     sync_dir(path.parent().unwrap_or(Path::new(".")))
 }
 
+/// Undoes the final rename of a file that a checkpoint still counts as being written: a run
+/// killed after renaming it but before its next checkpoint left it under its final name.
+pub fn unfinish(final_path: &Path, tmp: &Path) -> Result<()> {
+    if !tmp.exists() && final_path.exists() {
+        fs::rename(final_path, tmp).map_err(|e| Error::io(tmp, e))?;
+    }
+    Ok(())
+}
+
 /// fsyncs a folder so a rename in it is durable.
 pub fn sync_dir(dir: &Path) -> Result<()> {
     #[cfg(unix)]
@@ -126,9 +133,19 @@ struct Open {
     tmp: PathBuf,
     path: PathBuf,
     file: BufWriter<File>,
-    hasher: Sha256,
     bytes: u64,
     records: u64,
+}
+
+/// Where the open shard of a [`JsonlShards`] stands: enough to continue it after a crash.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct OpenShardState {
+    /// Shard index.
+    pub index: u32,
+    /// Bytes written to its temporary file.
+    pub bytes: u64,
+    /// Records in it.
+    pub records: u64,
 }
 
 /// Appends already-compressed chunks to numbered shards, one open at a time.
@@ -152,6 +169,63 @@ impl JsonlShards {
         }
     }
 
+    /// Continues from a checkpoint: `done` shards are complete; the open one's temporary
+    /// file is cut back to the checkpointed length and appended to.
+    pub fn resume(
+        mut self,
+        done: Vec<ShardInfo>,
+        open: Option<&OpenShardState>,
+    ) -> Result<JsonlShards> {
+        self.done = done;
+        if let Some(st) = open {
+            let path = self
+                .dir
+                .join(shard_name(&self.prefix, st.index, self.extension));
+            let tmp = temp_path(&path);
+            unfinish(&path, &tmp)?;
+            let file = fs::OpenOptions::new()
+                .write(true)
+                .open(&tmp)
+                .map_err(|e| Error::io(&tmp, e))?;
+            file.set_len(st.bytes).map_err(|e| Error::io(&tmp, e))?;
+            let mut file = BufWriter::with_capacity(1 << 20, file);
+            use std::io::Seek;
+            file.seek(std::io::SeekFrom::End(0))
+                .map_err(|e| Error::io(&tmp, e))?;
+            self.open = Some(Open {
+                index: st.index,
+                tmp,
+                path,
+                file,
+                bytes: st.bytes,
+                records: st.records,
+            });
+        }
+        Ok(self)
+    }
+
+    /// Makes everything written so far durable and says where the open shard stands.
+    pub fn checkpoint(&mut self) -> Result<Option<OpenShardState>> {
+        let Some(o) = self.open.as_mut() else {
+            return Ok(None);
+        };
+        o.file.flush().map_err(|e| Error::io(&o.tmp, e))?;
+        o.file
+            .get_ref()
+            .sync_data()
+            .map_err(|e| Error::io(&o.tmp, e))?;
+        Ok(Some(OpenShardState {
+            index: o.index,
+            bytes: o.bytes,
+            records: o.records,
+        }))
+    }
+
+    /// The finished shards so far.
+    pub fn done(&self) -> &[ShardInfo] {
+        &self.done
+    }
+
     /// Appends a chunk of `records` records to shard `index`, finishing the open shard
     /// first if it has a lower index.
     pub fn append(&mut self, index: u32, chunk: &[u8], records: u64) -> Result<()> {
@@ -169,14 +243,12 @@ impl JsonlShards {
                 tmp,
                 path,
                 file: BufWriter::with_capacity(1 << 20, file),
-                hasher: Sha256::new(),
                 bytes: 0,
                 records: 0,
             });
         }
         let o = self.open.as_mut().expect("opened above");
         o.file.write_all(chunk).map_err(|e| Error::io(&o.tmp, e))?;
-        o.hasher.update(chunk);
         o.bytes += chunk.len() as u64;
         o.records += records;
         Ok(())
@@ -192,6 +264,10 @@ impl JsonlShards {
             .map_err(|e| Error::io(&o.tmp, e.into_error()))?;
         file.sync_all().map_err(|e| Error::io(&o.tmp, e))?;
         drop(file);
+        // Hashed from the file, not while writing: a shard continued after a crash has no
+        // hasher state to continue from, and a re-read of a fresh file is cheap.
+        let (bytes, sha256) = sha256_file(&o.tmp)?;
+        debug_assert_eq!(bytes, o.bytes);
         fs::rename(&o.tmp, &o.path).map_err(|e| Error::io(&o.path, e))?;
         sync_dir(&self.dir)?;
         self.done.push(ShardInfo {
@@ -202,8 +278,8 @@ impl JsonlShards {
                 .to_string_lossy()
                 .into_owned(),
             records: o.records,
-            bytes: o.bytes,
-            sha256: hex::encode(o.hasher.finalize()),
+            bytes,
+            sha256,
             row_groups: None,
         });
         Ok(())

@@ -13,6 +13,7 @@
 //! batches of at most [`read::BATCH_BYTES`] per thread.
 
 mod read;
+mod resume;
 mod work;
 mod write;
 
@@ -88,6 +89,9 @@ pub struct RunConfig {
     pub row_group_rows: usize,
     /// Longest record accepted, in bytes.
     pub max_record_bytes: u64,
+    /// Input bytes per batch (JSONL). Batches are the unit of parallel work and of output
+    /// compression frames, so this shapes the output bytes; tests make it small.
+    pub batch_bytes: u64,
 }
 
 impl RunConfig {
@@ -112,6 +116,56 @@ pub struct Runtime {
     pub progress: bool,
     /// Replace a previous run's output in the folder.
     pub overwrite: bool,
+    /// Continue an interrupted run in the folder.
+    pub resume: bool,
+    /// Fail the run when more records than this are set aside.
+    pub max_rejects: Option<MaxRejects>,
+}
+
+/// `--max-rejects`: a count, or a share of the records read.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum MaxRejects {
+    /// At most this many records.
+    Count(u64),
+    /// At most this share (0..1) of the records read.
+    Ratio(f64),
+}
+
+impl std::str::FromStr for MaxRejects {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<MaxRejects, String> {
+        let t = s.trim();
+        if let Some(p) = t.strip_suffix('%') {
+            let v: f64 = p
+                .trim()
+                .parse()
+                .map_err(|_| format!("`{s}`: expected a count, a ratio or a percentage"))?;
+            return Ok(MaxRejects::Ratio(v / 100.0));
+        }
+        if t.contains('.') {
+            let v: f64 = t
+                .parse()
+                .map_err(|_| format!("`{s}`: expected a count, a ratio or a percentage"))?;
+            if !(0.0..=1.0).contains(&v) {
+                return Err(format!("`{s}`: a ratio is between 0 and 1"));
+            }
+            return Ok(MaxRejects::Ratio(v));
+        }
+        t.parse()
+            .map(MaxRejects::Count)
+            .map_err(|_| format!("`{s}`: expected a count, a ratio or a percentage"))
+    }
+}
+
+impl MaxRejects {
+    fn exceeded(&self, rejected: u64, read: u64, finished: bool) -> bool {
+        match *self {
+            MaxRejects::Count(n) => rejected > n,
+            // A ratio is judged on the whole run; partial counts would fail early runs of
+            // bad lines that the rest of the corpus dilutes.
+            MaxRejects::Ratio(r) => finished && rejected as f64 > r * read as f64,
+        }
+    }
 }
 
 /// This process's share of a partitioned run.
@@ -230,6 +284,7 @@ fn is_run_output(name: &str) -> bool {
         || name == "dedup"
         || name == "final"
         || name == "dedup-report.jsonl"
+        || name == resume::STATE_DIR
         || name.starts_with("part-")
         || (name.starts_with('.') && name.ends_with(".tmp"))
 }
@@ -306,13 +361,51 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
             });
         }
         clean_rank(out_dir, part)?;
-    } else {
-        prepare_output(out_dir, rt.overwrite)?;
     }
     let mut cfg = cfg.clone();
     let format = cfg.effective_format(&files);
     cfg.format = Some(format);
     let cfg = &cfg;
+    let identity = resume::Identity {
+        config_sha256: config_sha256(cfg),
+        ruleset_sha256: rules.sha256().to_string(),
+        key_fingerprint: key.fingerprint(),
+        files: files
+            .iter()
+            .map(|f| (f.path.display().to_string(), f.size))
+            .collect(),
+    };
+    let mut resumed: Option<resume::State> = None;
+    if partition.is_none() {
+        if rt.resume {
+            if out_dir.join(manifest::FILE_NAME).exists() {
+                // Complete already: nothing to continue.
+                return Manifest::read(out_dir);
+            }
+            if key.is_ephemeral() {
+                return Err(Error::Config(
+                    "--resume needs the run's key (--key-file or SCRUBLINE_KEY); a random key cannot be resumed".into(),
+                ));
+            }
+            match resume::State::read(out_dir)? {
+                Some(state) => {
+                    if state.identity != identity {
+                        return Err(Error::Output {
+                            path: out_dir.to_path_buf(),
+                            reason: describe_mismatch(&state.identity, &identity),
+                        });
+                    }
+                    resumed = Some(state);
+                }
+                None => prepare_output(out_dir, true)?,
+            }
+        } else {
+            prepare_output(out_dir, rt.overwrite)?;
+        }
+    }
+    let started_at = resumed
+        .as_ref()
+        .map_or(started_at, |s| s.started_at.clone());
 
     let scan = Selection::parse(&cfg.fields)?;
     let dedup_sel = if cfg.dedup_fields.is_empty() {
@@ -336,9 +429,10 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
         None
     };
     let mut lsh = in_run_near.then(|| LshIndex::new(&params));
-    let mut report = match &dedup_report {
-        Some(p) => Some(DedupReport::create(p)?),
-        None => None,
+    let mut report = match (&dedup_report, &resumed) {
+        (Some(p), Some(st)) => Some(DedupReport::resume(p, st.report_len)?),
+        (Some(p), None) => Some(DedupReport::create(p)?),
+        (None, _) => None,
     };
     let worker = Worker {
         scrubber: &scrubber,
@@ -361,9 +455,12 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
     let (tx, rx) = crossbeam_channel::bounded(window * 2);
     let reader_files = files.clone();
     let max_record = usize::try_from(cfg.max_record_bytes).unwrap_or(usize::MAX);
+    let batch_bytes = usize::try_from(cfg.batch_bytes)
+        .unwrap_or(BATCH_BYTES)
+        .max(1);
     let reader = std::thread::Builder::new()
         .name("scrubline-reader".into())
-        .spawn(move || read::read_files(reader_files, max_record, tx))
+        .spawn(move || read::read_files(reader_files, max_record, batch_bytes, tx))
         .map_err(|e| Error::Config(format!("reader thread: {e}")))?;
 
     let index_of: BTreeMap<u32, usize> = files
@@ -413,12 +510,121 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
     let mut shard_bytes: u64 = 0;
     let progress = Progress::new(rt.progress, files.len());
 
+    // Checkpoint logs (single-process runs only: a rank is simply rerun).
+    let lsh_entry = 8 + 8 * params.bands + crate::minhash::Sketch::BYTES;
+    let mut logs: Option<(resume::Log, resume::Log)> = None;
+    let mut skip_batches = 0u64;
+    if partition.is_none() {
+        let (exact_len, lsh_len) = resumed
+            .as_ref()
+            .map_or((0, 0), |st| (st.exact_len, st.lsh_len));
+        let exact_log = resume::Log::open(out_dir, "exact.log", exact_len)?;
+        let lsh_log = resume::Log::open(out_dir, "lsh.log", lsh_len)?;
+        if let Some(st) = resumed.take() {
+            exact_log.replay(24, |e| {
+                let fp = u128::from_le_bytes(e[..16].try_into().expect("16 bytes"));
+                let id = u64::from_le_bytes(e[16..24].try_into().expect("8 bytes"));
+                exact.insert(fp, id);
+            })?;
+            if let Some(index) = lsh.as_mut() {
+                lsh_log.replay(lsh_entry, |e| {
+                    let id = u64::from_le_bytes(e[..8].try_into().expect("8 bytes"));
+                    let bands: Vec<u64> = e[8..8 + 8 * params.bands]
+                        .chunks_exact(8)
+                        .map(|c| u64::from_le_bytes(c.try_into().expect("8 bytes")))
+                        .collect();
+                    let sketch = crate::minhash::Sketch::from_bytes(
+                        e[8 + 8 * params.bands..].try_into().expect("sketch bytes"),
+                    );
+                    index.observe_parts(id, &bands, sketch);
+                })?;
+            }
+            let known: Vec<&str> = st
+                .jsonl_done
+                .iter()
+                .chain(&st.parquet_done)
+                .map(|s| s.path.as_str())
+                .collect();
+            let open_tmp: Vec<String> = st
+                .jsonl_open
+                .iter()
+                .map(|o| {
+                    let name =
+                        crate::output::shard_name(&prefix, o.index, cfg.compression.extension());
+                    format!(".{name}.tmp")
+                })
+                .collect();
+            if let Some(o) = &st.jsonl_open {
+                let name = crate::output::shard_name(&prefix, o.index, cfg.compression.extension());
+                let path = out_dir.join(name);
+                crate::output::unfinish(&path, &crate::output::temp_path(&path))?;
+            }
+            resume::remove_unknown_outputs(out_dir, &known, &open_tmp)?;
+            jsonl = jsonl.resume(st.jsonl_done, st.jsonl_open.as_ref())?;
+            parquet.resume(st.parquet_done, st.parquet_next);
+            rejects.resume(st.rejects, st.rejects_len)?;
+            inputs = st.inputs;
+            totals = st.totals;
+            counts.by_rule = st.counts;
+            shard_index = st.shard_index;
+            shard_bytes = st.shard_bytes;
+            skip_batches = st.next_batch;
+        }
+        logs = Some((exact_log, lsh_log));
+    }
+    let mut batch_seq = 0u64;
+    let checkpoint = |next_batch: u64,
+                      jsonl: &mut JsonlShards,
+                      parquet: &ParquetShards,
+                      rejects: &mut Rejects,
+                      report: &mut Option<DedupReport>,
+                      logs: &mut Option<(resume::Log, resume::Log)>,
+                      inputs: &[InputEntry],
+                      totals: &Totals,
+                      counts: &Detections,
+                      shard_index: u32,
+                      shard_bytes: u64|
+     -> Result<()> {
+        let Some((exact_log, lsh_log)) = logs.as_mut() else {
+            return Ok(());
+        };
+        let (parquet_done, parquet_next) = parquet.progress();
+        let state = resume::State {
+            version: resume::State::new_version(),
+            identity: identity.clone(),
+            started_at: started_at.clone(),
+            next_batch,
+            inputs: inputs.to_vec(),
+            totals: totals.clone(),
+            counts: counts.by_rule.clone(),
+            rejects: rejects.entry.clone(),
+            rejects_len: rejects.checkpoint()?,
+            report_len: match report.as_mut() {
+                Some(r) => r.checkpoint()?,
+                None => 0,
+            },
+            exact_len: exact_log.checkpoint()?,
+            lsh_len: lsh_log.checkpoint()?,
+            jsonl_done: jsonl.done().to_vec(),
+            jsonl_open: jsonl.checkpoint()?,
+            shard_index,
+            shard_bytes,
+            parquet_done: parquet_done.to_vec(),
+            parquet_next,
+        };
+        state.write(out_dir)
+    };
+
     let mut done = false;
     while !done {
         let mut batch_window = Vec::with_capacity(window);
         while batch_window.len() < window {
             match rx.recv() {
-                Ok(Ok(b)) => batch_window.push(b),
+                Ok(Ok(_)) if batch_seq < skip_batches => batch_seq += 1,
+                Ok(Ok(b)) => {
+                    batch_seq += 1;
+                    batch_window.push(b);
+                }
                 Ok(Err(e)) => return Err(e),
                 Err(_) => {
                     done = true;
@@ -429,6 +635,7 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
         if batch_window.is_empty() {
             break;
         }
+        let first_seq = batch_seq - batch_window.len() as u64;
         let processed: Vec<Processed> = pool.install(|| {
             batch_window
                 .into_par_iter()
@@ -438,7 +645,24 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
 
         // In input order: dedup decisions, shard boundaries, rejects, the sink.
         let mut chunks: Vec<(u32, Vec<u8>, u64)> = Vec::new();
-        for p in processed {
+        for (k, p) in processed.into_iter().enumerate() {
+            // A Parquet shard closes between batches, so a checkpoint can follow with no
+            // writer open (an Arrow writer's state cannot be saved).
+            if format == OutputFormat::Parquet && parquet.rotate_if_full()? {
+                checkpoint(
+                    first_seq + k as u64,
+                    &mut jsonl,
+                    &parquet,
+                    &mut rejects,
+                    &mut report,
+                    &mut logs,
+                    &inputs,
+                    &totals,
+                    &counts,
+                    shard_index,
+                    shard_bytes,
+                )?;
+            }
             let slot = index_of[&p.file];
             inputs[slot].records_read += p.records_read;
             inputs[slot].records_rejected += p.rejects.len() as u64;
@@ -446,6 +670,15 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
             totals.blank_lines += p.blank;
             for r in &p.rejects {
                 rejects.add(r, &inputs[index_of[&r.file]].path)?;
+            }
+            if let Some(limit) = &rt.max_rejects {
+                if limit.exceeded(rejects.entry.records, totals.records_in, false) {
+                    return Err(too_many_rejects(
+                        rejects.entry.records,
+                        totals.records_in,
+                        limit,
+                    ));
+                }
             }
             let mut keep = Vec::with_capacity(p.recs.len());
             let mut bands_start = 0;
@@ -461,10 +694,22 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
                         if let Some(r) = report.as_mut() {
                             r.add(&file_paths, id, rec.id.as_deref(), first, 1.0, "exact")?;
                         }
+                    } else if let Some((log, _)) = logs.as_mut() {
+                        let mut e = [0u8; 24];
+                        e[..16].copy_from_slice(&rec.fp.to_le_bytes());
+                        e[16..].copy_from_slice(&id.to_le_bytes());
+                        log.append(&e)?;
                     }
                 }
                 if survives {
                     if let (Some(index), Some(sketch)) = (lsh.as_mut(), rec.sketch) {
+                        if let Some((_, log)) = logs.as_mut() {
+                            log.append(&id.to_le_bytes())?;
+                            for b in bands {
+                                log.append(&b.to_le_bytes())?;
+                            }
+                            log.append(&sketch.to_bytes())?;
+                        }
                         if let Some(nd) = index.observe_parts(id, bands, sketch) {
                             survives = false;
                             totals.near_duplicates_removed += 1;
@@ -579,6 +824,21 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
         for (i, frame, n) in compressed {
             jsonl.append(i, &frame, n)?;
         }
+        if format == OutputFormat::Jsonl {
+            checkpoint(
+                batch_seq,
+                &mut jsonl,
+                &parquet,
+                &mut rejects,
+                &mut report,
+                &mut logs,
+                &inputs,
+                &totals,
+                &counts,
+                shard_index,
+                shard_bytes,
+            )?;
+        }
     }
     reader
         .join()
@@ -592,6 +852,11 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
     }
     let rejects = rejects.finish()?;
     totals.records_rejected = rejects.records;
+    if let Some(limit) = &rt.max_rejects {
+        if limit.exceeded(rejects.records, totals.records_in, true) {
+            return Err(too_many_rejects(rejects.records, totals.records_in, limit));
+        }
+    }
     if let Some(index) = &lsh {
         totals.near_duplicate_clusters = index.clusters();
     }
@@ -636,9 +901,38 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
             bytes.push(b'\n');
             crate::output::write_atomic(&path, &bytes)?;
         }
-        None => manifest.write(out_dir)?,
+        None => {
+            manifest.write(out_dir)?;
+            resume::clear(out_dir)?;
+        }
     }
     Ok(manifest)
+}
+
+fn too_many_rejects(rejected: u64, read: u64, limit: &MaxRejects) -> Error {
+    let limit = match limit {
+        MaxRejects::Count(n) => format!("{n} records"),
+        MaxRejects::Ratio(r) => format!("{:.4}% of records read", r * 100.0),
+    };
+    Error::Config(format!(
+        "too many rejected records: {rejected} of {read} read, over --max-rejects ({limit}); no manifest written"
+    ))
+}
+
+/// Says which part of a run's identity changed, without printing any secret.
+fn describe_mismatch(saved: &resume::Identity, now: &resume::Identity) -> String {
+    let what = if saved.key_fingerprint != now.key_fingerprint {
+        "the key differs"
+    } else if saved.config_sha256 != now.config_sha256 {
+        "the configuration differs"
+    } else if saved.ruleset_sha256 != now.ruleset_sha256 {
+        "the rules differ"
+    } else {
+        "the input files differ (paths or sizes)"
+    };
+    format!(
+        "cannot resume: {what} from the interrupted run's; rerun with --overwrite to start over"
+    )
 }
 
 /// SHA-256 of the canonical JSON of the configuration.

@@ -56,10 +56,10 @@ pub(crate) struct Batch {
 
 pub(crate) type Sender = crossbeam_channel::Sender<Result<Batch>>;
 
-pub(crate) fn read_files(files: Vec<InputFile>, max_record: usize, tx: Sender) {
+pub(crate) fn read_files(files: Vec<InputFile>, max_record: usize, batch_bytes: usize, tx: Sender) {
     for file in files {
         let ok = match file.format {
-            Format::Jsonl => read_jsonl(&file, max_record, &tx),
+            Format::Jsonl => read_jsonl(&file, max_record, batch_bytes, &tx),
             Format::Parquet => read_parquet(&file, &tx),
         };
         if !ok {
@@ -73,7 +73,7 @@ fn send(tx: &Sender, b: Result<Batch>) -> bool {
     tx.send(b).is_ok()
 }
 
-fn read_jsonl(file: &InputFile, max_record: usize, tx: &Sender) -> bool {
+fn read_jsonl(file: &InputFile, max_record: usize, batch_bytes: usize, tx: &Sender) -> bool {
     let mut dec = match Decoded::open(file) {
         Ok(d) => d,
         Err(e) => {
@@ -83,7 +83,12 @@ fn read_jsonl(file: &InputFile, max_record: usize, tx: &Sender) -> bool {
     };
     let mut lr = LineReader::new(max_record);
     let mut line = Vec::new();
-    let new_batch = || (Vec::with_capacity(BATCH_BYTES + (64 << 10)), Vec::new());
+    let new_batch = || {
+        (
+            Vec::with_capacity(batch_bytes.min(BATCH_BYTES) + (64 << 10)),
+            Vec::new(),
+        )
+    };
     let (mut data, mut items): (Vec<u8>, Vec<Item>) = new_batch();
     loop {
         match lr.next(dec.reader(), &mut line) {
@@ -115,7 +120,7 @@ fn read_jsonl(file: &InputFile, max_record: usize, tx: &Sender) -> bool {
                 break;
             }
         }
-        if data.len() >= BATCH_BYTES || items.len() >= BATCH_LINES {
+        if data.len() >= batch_bytes || items.len() >= BATCH_LINES {
             let (d, i) = std::mem::replace(&mut (data, items), new_batch());
             let b = Batch {
                 file: file.index,

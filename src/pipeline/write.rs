@@ -8,7 +8,6 @@ use std::sync::Arc;
 use arrow_array::{BooleanArray, RecordBatch};
 use arrow_schema::SchemaRef;
 use serde::Serialize;
-use sha2::Digest;
 
 use super::work::Reject;
 use crate::columnar::{self, ShardWriter, WriterOptions};
@@ -46,6 +45,31 @@ impl ParquetShards {
             next: 0,
             done: Vec::new(),
         }
+    }
+
+    /// Continues after a checkpoint taken with no shard open.
+    pub fn resume(&mut self, done: Vec<ShardInfo>, next: u32) {
+        self.done = done;
+        self.next = next;
+    }
+
+    /// Finished shards so far, and the index of the next one.
+    pub fn progress(&self) -> (&[ShardInfo], u32) {
+        (&self.done, self.next)
+    }
+
+    /// Closes the open shard if it reached the shard size; true if it did. Called between
+    /// batches, so that a checkpoint can follow with no writer open.
+    pub fn rotate_if_full(&mut self) -> Result<bool> {
+        if self
+            .open
+            .as_ref()
+            .is_some_and(|o| o.writer.estimated_size() >= self.shard_size)
+        {
+            self.finish_open()?;
+            return Ok(true);
+        }
+        Ok(false)
     }
 
     /// The schema of the open shard.
@@ -137,7 +161,7 @@ pub(crate) struct Rejects {
     path: PathBuf,
     rel: String,
     file: Option<std::io::BufWriter<std::fs::File>>,
-    hasher: sha2::Sha256,
+    len: u64,
     pub entry: RejectsEntry,
 }
 
@@ -147,9 +171,40 @@ impl Rejects {
             path: dir.join("rejects").join(name),
             rel: format!("rejects/{name}"),
             file: None,
-            hasher: sha2::Sha256::new(),
+            len: 0,
             entry: RejectsEntry::default(),
         }
+    }
+
+    /// Continues from a checkpoint: the temporary file is cut back to `len` bytes.
+    pub fn resume(&mut self, entry: RejectsEntry, len: u64) -> Result<()> {
+        self.entry = entry;
+        self.len = len;
+        if len > 0 {
+            let tmp = output::temp_path(&self.path);
+            output::unfinish(&self.path, &tmp)?;
+            let mut f = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&tmp)
+                .map_err(|e| Error::io(&tmp, e))?;
+            f.set_len(len).map_err(|e| Error::io(&tmp, e))?;
+            use std::io::Seek;
+            f.seek(std::io::SeekFrom::End(0))
+                .map_err(|e| Error::io(&tmp, e))?;
+            self.file = Some(std::io::BufWriter::new(f));
+        }
+        Ok(())
+    }
+
+    /// Makes what was written durable; returns its length.
+    pub fn checkpoint(&mut self) -> Result<u64> {
+        if let Some(f) = self.file.as_mut() {
+            f.flush().map_err(|e| Error::io(&self.path, e))?;
+            f.get_ref()
+                .sync_data()
+                .map_err(|e| Error::io(&self.path, e))?;
+        }
+        Ok(self.len)
     }
 
     pub fn add(&mut self, r: &Reject, file_path: &str) -> Result<()> {
@@ -181,9 +236,9 @@ impl Rejects {
         })
         .expect("reject serializes");
         line.push(b'\n');
-        self.hasher.update(&line);
         let f = self.file.as_mut().expect("opened above");
         f.write_all(&line).map_err(|e| Error::io(&self.path, e))?;
+        self.len += line.len() as u64;
         self.entry.records += 1;
         *self
             .entry
@@ -207,9 +262,10 @@ impl Rejects {
                 .into_inner()
                 .map_err(|e| Error::io(&tmp, e.into_error()))?;
             f.sync_all().map_err(|e| Error::io(&tmp, e))?;
+            let (_, sha) = output::sha256_file(&tmp)?;
             std::fs::rename(&tmp, &self.path).map_err(|e| Error::io(&self.path, e))?;
             self.entry.path = Some(self.rel.clone());
-            self.entry.sha256 = Some(hex::encode(self.hasher.finalize()));
+            self.entry.sha256 = Some(sha);
         }
         Ok(self.entry)
     }

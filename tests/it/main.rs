@@ -3,6 +3,7 @@
 mod neardup;
 mod parquet;
 mod props;
+mod reliability;
 mod run;
 mod scaleout;
 mod util;
