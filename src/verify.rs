@@ -178,6 +178,9 @@ fn open_decoded(path: &Path) -> Result<Box<dyn Read>> {
 }
 
 fn count_records(path: &Path) -> Result<u64> {
+    if path.extension().is_some_and(|e| e == "parquet") {
+        return Ok(crate::columnar::ParquetFile::open(path)?.num_rows());
+    }
     let mut r = open_decoded(path)?;
     let mut buf = vec![0u8; 1 << 16];
     let mut n = 0u64;

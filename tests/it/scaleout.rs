@@ -453,3 +453,75 @@ fn a_rank_killed_mid_way_and_rerun_gives_the_same_result() {
     global_stages(&d, "w3", world, 2);
     assert_same_as_single(&d, "w3");
 }
+
+/// Every row of the Parquet shards in `dir`, as sorted JSON lines.
+fn parquet_lines(dir: &Path) -> Vec<String> {
+    let mut names: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .collect();
+    names.sort();
+    let mut out = Vec::new();
+    for p in names {
+        for b in scrubline::columnar::ParquetFile::open(&p)
+            .unwrap()
+            .batches(4096)
+        {
+            let mut buf = Vec::new();
+            scrubline::columnar::json::write_jsonl(&b.unwrap(), &mut buf).unwrap();
+            out.extend(String::from_utf8(buf).unwrap().lines().map(str::to_string));
+        }
+    }
+    out.sort();
+    out
+}
+
+#[test]
+fn parquet_ranks_equal_one_run() {
+    use scrubline::columnar::{testdata, ShardWriter, WriterOptions};
+    let d = Dir::new();
+    // File 5 repeats file 0: exact duplicates across ranks.
+    for (f, seed) in [(0, 0u64), (1, 1), (2, 2), (3, 3), (4, 4), (5, 0)] {
+        let path = d.path(&format!("in/p{f}.parquet"));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        let batch = testdata::sample_batch(300, seed);
+        let mut w = ShardWriter::create(&path, batch.schema(), &WriterOptions::default()).unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+    }
+    d.key("a.key", KEY_A);
+    scrubline()
+        .args(["run", "--quiet", "--input"])
+        .arg(d.path("in"))
+        .arg("--output")
+        .arg(d.path("single"))
+        .arg("--key-file")
+        .arg(d.path("a.key"))
+        .assert()
+        .success();
+    scrubline()
+        .args(["plan", "--input"])
+        .arg(d.path("in"))
+        .arg("--output")
+        .arg(d.path("plan.json"))
+        .assert()
+        .success();
+    let world = 3;
+    for r in 0..world {
+        assert_eq!(
+            run_rank(&d, "w3", r, world).status().unwrap().code(),
+            Some(0)
+        );
+    }
+    global_stages(&d, "w3", world, 2);
+    let single = manifest(&d.path("single"));
+    assert!(single["totals"]["duplicates_removed"].as_u64().unwrap() >= 300);
+    assert_eq!(manifest(&d.path("w3/final"))["totals"], single["totals"]);
+    let want = parquet_lines(&d.path("single"));
+    assert!(!want.is_empty());
+    assert!(
+        parquet_lines(&d.path("w3/final")) == want,
+        "surviving rows differ"
+    );
+}
