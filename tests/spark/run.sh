@@ -26,8 +26,11 @@ export PYSPARK_DRIVER_PYTHON="$venv/bin/python"
 echo "venv ready after $((SECONDS - start)) s"
 
 cargo build --quiet --bin scrubline --example scaleout_synth
-bin="$target/debug/scrubline"
-synth="$target/debug/examples/scaleout_synth"
+# Private copies: a target folder shared with other checkouts may be rebuilt meanwhile.
+mkdir -p "$work/bin"
+cp "$target/debug/scrubline" "$target/debug/examples/scaleout_synth" "$work/bin/"
+bin="$work/bin/scrubline"
+synth="$work/bin/scaleout_synth"
 
 status=0
 # case: name world files per_file bands seed partitions
@@ -36,7 +39,7 @@ for case in "exact-only 3 7 400 0 1 2" "near 3 9 700 8 2 3" "near-w1 1 4 500 10 
   run="$work/$name"
   "$synth" "$run" "$world" "$files" "$per_file" "$bands" "$seed"
   for ((p = 0; p < parts; p++)); do
-    "$bin" dedup candidates "$run" --rank "$p" --world-size "$parts" 2>/dev/null
+    "$bin" dedup candidates "$run" --rank "$p" --world-size "$parts" 2>>"$work/stages.log"
   done
   "$venv/bin/python" tests/spark/project_edges.py "$run" >"$work/$name.project.csv"
   t0=$SECONDS
@@ -59,12 +62,12 @@ name=pipeline
 run="$work/$name"
 python3 tests/spark/gen_corpus.py "$work/corpus" 5 400
 printf '%064x' 42 >"$work/key.hex"
-"$bin" plan --input "$work/corpus" --output "$work/plan.json" 2>/dev/null
+"$bin" plan --input "$work/corpus" --output "$work/plan.json" 2>>"$work/stages.log"
 for r in 0 1 2; do
   "$bin" run --quiet --plan "$work/plan.json" --output "$run" --key-file "$work/key.hex" \
     --rank "$r" --world-size 3
 done
-for p in 0 1; do "$bin" dedup candidates "$run" --rank "$p" --world-size 2 2>/dev/null; done
+for p in 0 1; do "$bin" dedup candidates "$run" --rank "$p" --world-size 2 2>>"$work/stages.log"; done
 "$venv/bin/python" tests/spark/project_edges.py "$run" >"$work/$name.project.csv"
 t0=$SECONDS
 "$venv/bin/python" tests/spark/candidates_sql.py "$run" >"$work/$name.spark.csv" 2>"$work/$name.spark.log" || {
