@@ -18,7 +18,7 @@ start=$SECONDS
 
 if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c "import pyspark, pyarrow" 2>/dev/null; then
   python3 -m venv "$venv"
-  "$venv/bin/pip" install --quiet "pyspark>=4,<5" pyarrow pandas
+  "$venv/bin/pip" install --quiet "pyspark>=4,<5" pyarrow "pandas<3"
 fi
 # Spark's workers start PYSPARK_PYTHON, not the driver's interpreter (NOTES B.3).
 export PYSPARK_PYTHON="$venv/bin/python"
