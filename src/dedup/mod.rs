@@ -113,16 +113,7 @@ impl DedupReport {
     pub fn resume(path: &Path, len: u64) -> Result<DedupReport> {
         let tmp = crate::output::temp_path(path);
         crate::output::unfinish(path, &tmp)?;
-        let mut f = std::fs::OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&tmp)
-            .map_err(|e| Error::io(&tmp, e))?;
-        f.set_len(len).map_err(|e| Error::io(&tmp, e))?;
-        use std::io::Seek;
-        f.seek(std::io::SeekFrom::End(0))
-            .map_err(|e| Error::io(&tmp, e))?;
+        let f = crate::output::reopen_at(&tmp, len)?;
         Ok(DedupReport {
             path: path.to_path_buf(),
             tmp,

@@ -101,6 +101,22 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     sync_dir(path.parent().unwrap_or(Path::new(".")))
 }
 
+/// Opens `path` for appending after cutting it to `len` bytes (creating it if absent): how
+/// every file a checkpoint covers is continued.
+pub fn reopen_at(path: &Path, len: u64) -> Result<File> {
+    use std::io::Seek;
+    let mut f = fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(path)
+        .map_err(|e| Error::io(path, e))?;
+    f.set_len(len).map_err(|e| Error::io(path, e))?;
+    f.seek(std::io::SeekFrom::End(0))
+        .map_err(|e| Error::io(path, e))?;
+    Ok(f)
+}
+
 /// Undoes the final rename of a file that a checkpoint still counts as being written: a run
 /// killed after renaming it but before its next checkpoint left it under its final name.
 pub fn unfinish(final_path: &Path, tmp: &Path) -> Result<()> {
@@ -183,15 +199,7 @@ impl JsonlShards {
                 .join(shard_name(&self.prefix, st.index, self.extension));
             let tmp = temp_path(&path);
             unfinish(&path, &tmp)?;
-            let file = fs::OpenOptions::new()
-                .write(true)
-                .open(&tmp)
-                .map_err(|e| Error::io(&tmp, e))?;
-            file.set_len(st.bytes).map_err(|e| Error::io(&tmp, e))?;
-            let mut file = BufWriter::with_capacity(1 << 20, file);
-            use std::io::Seek;
-            file.seek(std::io::SeekFrom::End(0))
-                .map_err(|e| Error::io(&tmp, e))?;
+            let file = BufWriter::with_capacity(1 << 20, reopen_at(&tmp, st.bytes)?);
             self.open = Some(Open {
                 index: st.index,
                 tmp,

@@ -343,7 +343,7 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
         out_dir,
         files,
         partition,
-        mut sink,
+        sink,
         dedup_report,
     } = job;
     let files = match files {
@@ -429,7 +429,7 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
         None
     };
     let mut lsh = in_run_near.then(|| LshIndex::new(&params));
-    let mut report = match (&dedup_report, &resumed) {
+    let report = match (&dedup_report, &resumed) {
         (Some(p), Some(st)) => Some(DedupReport::resume(p, st.report_len)?),
         (Some(p), None) => Some(DedupReport::create(p)?),
         (None, _) => None,
@@ -573,48 +573,35 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
         logs = Some((exact_log, lsh_log));
     }
     let mut batch_seq = 0u64;
-    let checkpoint = |next_batch: u64,
-                      jsonl: &mut JsonlShards,
-                      parquet: &ParquetShards,
-                      rejects: &mut Rejects,
-                      report: &mut Option<DedupReport>,
-                      logs: &mut Option<(resume::Log, resume::Log)>,
-                      inputs: &[InputEntry],
-                      totals: &Totals,
-                      counts: &Detections,
-                      shard_index: u32,
-                      shard_bytes: u64|
-     -> Result<()> {
-        let Some((exact_log, lsh_log)) = logs.as_mut() else {
-            return Ok(());
-        };
-        let (parquet_done, parquet_next) = parquet.progress();
-        let state = resume::State {
-            version: resume::State::new_version(),
-            identity: identity.clone(),
-            started_at: started_at.clone(),
-            next_batch,
-            inputs: inputs.to_vec(),
-            totals: totals.clone(),
-            counts: counts.by_rule.clone(),
-            rejects: rejects.entry.clone(),
-            rejects_len: rejects.checkpoint()?,
-            report_len: match report.as_mut() {
-                Some(r) => r.checkpoint()?,
-                None => 0,
-            },
-            exact_len: exact_log.checkpoint()?,
-            lsh_len: lsh_log.checkpoint()?,
-            jsonl_done: jsonl.done().to_vec(),
-            jsonl_open: jsonl.checkpoint()?,
-            shard_index,
-            shard_bytes,
-            parquet_done: parquet_done.to_vec(),
-            parquet_next,
-        };
-        state.write(out_dir)
+    let mut o = Ordered {
+        jsonl,
+        parquet,
+        rejects,
+        report,
+        logs,
+        inputs,
+        totals,
+        counts,
+        shard_index,
+        shard_bytes,
+        exact,
+        lsh,
+        sink,
+        progress,
+    };
+    let cx = Cx {
+        cfg,
+        format,
+        index_of,
+        file_paths,
+        in_run_dedup,
+        max_rejects: rt.max_rejects,
+        identity,
+        started_at,
+        out_dir,
     };
 
+    let mut pending: Option<(Vec<Processed>, u64, u64)> = None;
     let mut done = false;
     while !done {
         let mut batch_window = Vec::with_capacity(window);
@@ -636,214 +623,45 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
             break;
         }
         let first_seq = batch_seq - batch_window.len() as u64;
-        let processed: Vec<Processed> = pool.install(|| {
-            batch_window
-                .into_par_iter()
-                .map_init(|| worker.scratch(), |s, b| worker.process(b, s))
-                .collect()
+        // Two stages in flight: this window is scrubbed while the previous one is
+        // sequenced and written, so the ordered side does not leave cores idle.
+        let (processed, sequenced) = pool.install(|| {
+            rayon::join(
+                || {
+                    batch_window
+                        .into_par_iter()
+                        .map_init(|| worker.scratch(), |s, b| worker.process(b, s))
+                        .collect::<Vec<Processed>>()
+                },
+                || match pending.take() {
+                    Some((p, first, next)) => o.sequence(p, first, next, &cx),
+                    None => Ok(()),
+                },
+            )
         });
-
-        // In input order: dedup decisions, shard boundaries, rejects, the sink.
-        let mut chunks: Vec<(u32, Vec<u8>, u64)> = Vec::new();
-        for (k, p) in processed.into_iter().enumerate() {
-            // A Parquet shard closes between batches, so a checkpoint can follow with no
-            // writer open (an Arrow writer's state cannot be saved).
-            if format == OutputFormat::Parquet && parquet.rotate_if_full()? {
-                checkpoint(
-                    first_seq + k as u64,
-                    &mut jsonl,
-                    &parquet,
-                    &mut rejects,
-                    &mut report,
-                    &mut logs,
-                    &inputs,
-                    &totals,
-                    &counts,
-                    shard_index,
-                    shard_bytes,
-                )?;
-            }
-            let slot = index_of[&p.file];
-            inputs[slot].records_read += p.records_read;
-            inputs[slot].records_rejected += p.rejects.len() as u64;
-            totals.records_in += p.records_read;
-            totals.blank_lines += p.blank;
-            for r in &p.rejects {
-                rejects.add(r, &inputs[index_of[&r.file]].path)?;
-            }
-            if let Some(limit) = &rt.max_rejects {
-                if limit.exceeded(rejects.entry.records, totals.records_in, false) {
-                    return Err(too_many_rejects(
-                        rejects.entry.records,
-                        totals.records_in,
-                        limit,
-                    ));
-                }
-            }
-            let mut keep = Vec::with_capacity(p.recs.len());
-            let mut bands_start = 0;
-            for rec in &p.recs {
-                let id = doc_id(p.file, u32::try_from(rec.ordinal).unwrap_or(u32::MAX));
-                let bands = &p.bands[bands_start..rec.bands_end];
-                bands_start = rec.bands_end;
-                let mut survives = true;
-                if in_run_dedup {
-                    if let Some(first) = exact.insert(rec.fp, id) {
-                        survives = false;
-                        totals.duplicates_removed += 1;
-                        if let Some(r) = report.as_mut() {
-                            r.add(&file_paths, id, rec.id.as_deref(), first, 1.0, "exact")?;
-                        }
-                    } else if let Some((log, _)) = logs.as_mut() {
-                        let mut e = [0u8; 24];
-                        e[..16].copy_from_slice(&rec.fp.to_le_bytes());
-                        e[16..].copy_from_slice(&id.to_le_bytes());
-                        log.append(&e)?;
-                    }
-                }
-                if survives {
-                    if let (Some(index), Some(sketch)) = (lsh.as_mut(), rec.sketch) {
-                        if let Some((_, log)) = logs.as_mut() {
-                            log.append(&id.to_le_bytes())?;
-                            for b in bands {
-                                log.append(&b.to_le_bytes())?;
-                            }
-                            log.append(&sketch.to_bytes())?;
-                        }
-                        if let Some(nd) = index.observe_parts(id, bands, sketch) {
-                            survives = false;
-                            totals.near_duplicates_removed += 1;
-                            if let Some(r) = report.as_mut() {
-                                r.add(
-                                    &file_paths,
-                                    id,
-                                    rec.id.as_deref(),
-                                    nd.survivor,
-                                    nd.similarity,
-                                    "near",
-                                )?;
-                            }
-                        }
-                    }
-                }
-                keep.push(survives);
-            }
-            let mut rec_shard = vec![0u32; p.recs.len()];
-            match &p.body {
-                Body::Lines(out) => {
-                    let mut start = 0;
-                    let mut chunk: Option<(u32, Vec<u8>, u64)> = None;
-                    for (i, rec) in p.recs.iter().enumerate() {
-                        let bytes = &out[start..rec.end];
-                        start = rec.end;
-                        if !keep[i] {
-                            continue;
-                        }
-                        let len = bytes.len() as u64;
-                        if shard_bytes > 0 && shard_bytes + len > cfg.shard_size {
-                            shard_index += 1;
-                            shard_bytes = 0;
-                        }
-                        shard_bytes += len;
-                        rec_shard[i] = shard_index;
-                        match &mut chunk {
-                            Some((idx, buf, n)) if *idx == shard_index => {
-                                buf.extend_from_slice(bytes);
-                                *n += 1;
-                            }
-                            _ => {
-                                if let Some(c) = chunk.take() {
-                                    chunks.push(c);
-                                }
-                                let mut buf = Vec::with_capacity(out.len());
-                                buf.extend_from_slice(bytes);
-                                chunk = Some((shard_index, buf, 1));
-                            }
-                        }
-                    }
-                    chunks.extend(chunk);
-                }
-                Body::Rows(batch) => {
-                    if keep.iter().any(|&k| k) {
-                        let kept = filter_rows(batch, &keep)?;
-                        rec_shard.fill(parquet.write(&kept)?);
-                    }
-                }
-                Body::Values(values) => {
-                    let kept: Vec<serde_json::Value> = values
-                        .iter()
-                        .zip(&keep)
-                        .filter(|(_, &k)| k)
-                        .map(|(v, _)| v.clone())
-                        .collect();
-                    if !kept.is_empty() {
-                        let batch = values_batch(&kept, parquet.schema())?;
-                        rec_shard.fill(parquet.write(&batch)?);
-                    }
-                }
-            }
-            let mut rules_start = 0;
-            let mut bands_start = 0;
-            for (i, rec) in p.recs.iter().enumerate() {
-                let rules = &p.rules[rules_start..rec.rules_end];
-                rules_start = rec.rules_end;
-                let bands = &p.bands[bands_start..rec.bands_end];
-                bands_start = rec.bands_end;
-                if !keep[i] {
-                    continue;
-                }
-                totals.records_out += 1;
-                rules.iter().for_each(|&r| counts.add(r));
-                if let Some(sink) = sink.as_mut() {
-                    let sketch = rec.sketch.map(|k| k.to_bytes());
-                    sink.record(&SinkRecord {
-                        doc_id: doc_id(p.file, u32::try_from(rec.ordinal).unwrap_or(u32::MAX)),
-                        shard: rec_shard[i],
-                        exact_fp: rec.fp,
-                        band_hashes: bands,
-                        sketch: sketch.as_ref(),
-                        rules,
-                    })?;
-                }
-            }
-            progress.advance(p.bytes_in, p.records_read, p.end.is_some());
-            if let Some(end) = p.end {
-                let entry = &mut inputs[slot];
-                entry.bytes = end.bytes;
-                entry.sha256 = end.sha256;
-                entry.row_groups = end.row_groups;
-                entry.schema_sha256 = end.schema_sha256;
-            }
-        }
-        let compressed: Vec<(u32, Vec<u8>, u64)> = pool.install(|| {
-            chunks
-                .into_par_iter()
-                .map(|(i, buf, n)| (i, cfg.compression.compress(&buf, cfg.zstd_level), n))
-                .collect()
-        });
-        for (i, frame, n) in compressed {
-            jsonl.append(i, &frame, n)?;
-        }
-        if format == OutputFormat::Jsonl {
-            checkpoint(
-                batch_seq,
-                &mut jsonl,
-                &parquet,
-                &mut rejects,
-                &mut report,
-                &mut logs,
-                &inputs,
-                &totals,
-                &counts,
-                shard_index,
-                shard_bytes,
-            )?;
-        }
+        sequenced?;
+        pending = Some((processed, first_seq, batch_seq));
+    }
+    if let Some((p, first, next)) = pending.take() {
+        pool.install(|| o.sequence(p, first, next, &cx))?;
     }
     reader
         .join()
         .map_err(|_| Error::Config("reader thread panicked".into()))?;
-    progress.finish();
+    o.progress.finish();
+    let Ordered {
+        jsonl,
+        parquet,
+        rejects,
+        report,
+        inputs,
+        mut totals,
+        counts,
+        lsh,
+        sink,
+        ..
+    } = o;
+    let Cx { started_at, .. } = cx;
 
     let mut outputs = jsonl.finish()?;
     outputs.extend(parquet.finish()?);
@@ -933,6 +751,257 @@ fn describe_mismatch(saved: &resume::Identity, now: &resume::Identity) -> String
     format!(
         "cannot resume: {what} from the interrupted run's; rerun with --overwrite to start over"
     )
+}
+
+/// The ordered side's state: every output decision so far, and all a checkpoint saves.
+struct Ordered {
+    jsonl: JsonlShards,
+    parquet: ParquetShards,
+    rejects: Rejects,
+    report: Option<DedupReport>,
+    /// `(exact, lsh)` dedup logs; `None` for a rank, which is simply rerun.
+    logs: Option<(resume::Log, resume::Log)>,
+    inputs: Vec<InputEntry>,
+    totals: Totals,
+    counts: Detections,
+    shard_index: u32,
+    shard_bytes: u64,
+    exact: ExactDedup,
+    lsh: Option<LshIndex>,
+    sink: Option<Box<dyn RecordSink>>,
+    progress: Progress,
+}
+
+impl Ordered {
+    /// Takes one window of processed batches in input order: dedup decisions, shard
+    /// boundaries, rejects, the sink, then compressed writes and a checkpoint.
+    fn sequence(
+        &mut self,
+        processed: Vec<Processed>,
+        first_seq: u64,
+        next_seq: u64,
+        cx: &Cx<'_>,
+    ) -> Result<()> {
+        // In input order: dedup decisions, shard boundaries, rejects, the sink.
+        let mut chunks: Vec<(u32, Vec<u8>, u64)> = Vec::new();
+        for (k, p) in processed.into_iter().enumerate() {
+            // A Parquet shard closes between batches, so a checkpoint can follow with no
+            // writer open (an Arrow writer's state cannot be saved).
+            if cx.format == OutputFormat::Parquet && self.parquet.rotate_if_full()? {
+                self.checkpoint(first_seq + k as u64, cx)?;
+            }
+            let slot = cx.index_of[&p.file];
+            self.inputs[slot].records_read += p.records_read;
+            self.inputs[slot].records_rejected += p.rejects.len() as u64;
+            self.totals.records_in += p.records_read;
+            self.totals.blank_lines += p.blank;
+            for r in &p.rejects {
+                self.rejects
+                    .add(r, &self.inputs[cx.index_of[&r.file]].path)?;
+            }
+            if let Some(limit) = &cx.max_rejects {
+                if limit.exceeded(self.rejects.entry.records, self.totals.records_in, false) {
+                    return Err(too_many_rejects(
+                        self.rejects.entry.records,
+                        self.totals.records_in,
+                        limit,
+                    ));
+                }
+            }
+            let mut keep = Vec::with_capacity(p.recs.len());
+            let mut bands_start = 0;
+            for rec in &p.recs {
+                let id = doc_id(p.file, u32::try_from(rec.ordinal).unwrap_or(u32::MAX));
+                let bands = &p.bands[bands_start..rec.bands_end];
+                bands_start = rec.bands_end;
+                let mut survives = true;
+                if cx.in_run_dedup {
+                    if let Some(first) = self.exact.insert(rec.fp, id) {
+                        survives = false;
+                        self.totals.duplicates_removed += 1;
+                        if let Some(r) = self.report.as_mut() {
+                            r.add(&cx.file_paths, id, rec.id.as_deref(), first, 1.0, "exact")?;
+                        }
+                    } else if let Some((log, _)) = self.logs.as_mut() {
+                        let mut e = [0u8; 24];
+                        e[..16].copy_from_slice(&rec.fp.to_le_bytes());
+                        e[16..].copy_from_slice(&id.to_le_bytes());
+                        log.append(&e)?;
+                    }
+                }
+                if survives {
+                    if let (Some(index), Some(sketch)) = (self.lsh.as_mut(), rec.sketch) {
+                        if let Some((_, log)) = self.logs.as_mut() {
+                            log.append(&id.to_le_bytes())?;
+                            for b in bands {
+                                log.append(&b.to_le_bytes())?;
+                            }
+                            log.append(&sketch.to_bytes())?;
+                        }
+                        if let Some(nd) = index.observe_parts(id, bands, sketch) {
+                            survives = false;
+                            self.totals.near_duplicates_removed += 1;
+                            if let Some(r) = self.report.as_mut() {
+                                r.add(
+                                    &cx.file_paths,
+                                    id,
+                                    rec.id.as_deref(),
+                                    nd.survivor,
+                                    nd.similarity,
+                                    "near",
+                                )?;
+                            }
+                        }
+                    }
+                }
+                keep.push(survives);
+            }
+            let mut rec_shard = vec![0u32; p.recs.len()];
+            match &p.body {
+                Body::Lines(out) => {
+                    let mut start = 0;
+                    let mut chunk: Option<(u32, Vec<u8>, u64)> = None;
+                    for (i, rec) in p.recs.iter().enumerate() {
+                        let bytes = &out[start..rec.end];
+                        start = rec.end;
+                        if !keep[i] {
+                            continue;
+                        }
+                        let len = bytes.len() as u64;
+                        if self.shard_bytes > 0 && self.shard_bytes + len > cx.cfg.shard_size {
+                            self.shard_index += 1;
+                            self.shard_bytes = 0;
+                        }
+                        self.shard_bytes += len;
+                        rec_shard[i] = self.shard_index;
+                        match &mut chunk {
+                            Some((idx, buf, n)) if *idx == self.shard_index => {
+                                buf.extend_from_slice(bytes);
+                                *n += 1;
+                            }
+                            _ => {
+                                if let Some(c) = chunk.take() {
+                                    chunks.push(c);
+                                }
+                                let mut buf = Vec::with_capacity(out.len());
+                                buf.extend_from_slice(bytes);
+                                chunk = Some((self.shard_index, buf, 1));
+                            }
+                        }
+                    }
+                    chunks.extend(chunk);
+                }
+                Body::Rows(batch) => {
+                    if keep.iter().any(|&k| k) {
+                        let kept = filter_rows(batch, &keep)?;
+                        rec_shard.fill(self.parquet.write(&kept)?);
+                    }
+                }
+                Body::Values(values) => {
+                    let kept: Vec<serde_json::Value> = values
+                        .iter()
+                        .zip(&keep)
+                        .filter(|(_, &k)| k)
+                        .map(|(v, _)| v.clone())
+                        .collect();
+                    if !kept.is_empty() {
+                        let batch = values_batch(&kept, self.parquet.schema())?;
+                        rec_shard.fill(self.parquet.write(&batch)?);
+                    }
+                }
+            }
+            let mut rules_start = 0;
+            let mut bands_start = 0;
+            for (i, rec) in p.recs.iter().enumerate() {
+                let rules = &p.rules[rules_start..rec.rules_end];
+                rules_start = rec.rules_end;
+                let bands = &p.bands[bands_start..rec.bands_end];
+                bands_start = rec.bands_end;
+                if !keep[i] {
+                    continue;
+                }
+                self.totals.records_out += 1;
+                rules.iter().for_each(|&r| self.counts.add(r));
+                if let Some(sink) = self.sink.as_mut() {
+                    let sketch = rec.sketch.map(|k| k.to_bytes());
+                    sink.record(&SinkRecord {
+                        doc_id: doc_id(p.file, u32::try_from(rec.ordinal).unwrap_or(u32::MAX)),
+                        shard: rec_shard[i],
+                        exact_fp: rec.fp,
+                        band_hashes: bands,
+                        sketch: sketch.as_ref(),
+                        rules,
+                    })?;
+                }
+            }
+            self.progress
+                .advance(p.bytes_in, p.records_read, p.end.is_some());
+            if let Some(end) = p.end {
+                let entry = &mut self.inputs[slot];
+                entry.bytes = end.bytes;
+                entry.sha256 = end.sha256;
+                entry.row_groups = end.row_groups;
+                entry.schema_sha256 = end.schema_sha256;
+            }
+        }
+        // Called on a rayon thread: compression fans out over the pool.
+        let compressed: Vec<(u32, Vec<u8>, u64)> = chunks
+            .into_par_iter()
+            .map(|(i, buf, n)| (i, cx.cfg.compression.compress(&buf, cx.cfg.zstd_level), n))
+            .collect();
+        for (i, frame, n) in compressed {
+            self.jsonl.append(i, &frame, n)?;
+        }
+        if cx.format == OutputFormat::Jsonl {
+            self.checkpoint(next_seq, cx)?;
+        }
+        Ok(())
+    }
+
+    /// Makes everything written so far durable, then records where the run stands.
+    fn checkpoint(&mut self, next_batch: u64, cx: &Cx<'_>) -> Result<()> {
+        let Some((exact_log, lsh_log)) = self.logs.as_mut() else {
+            return Ok(());
+        };
+        let (parquet_done, parquet_next) = self.parquet.progress();
+        let state = resume::State {
+            version: resume::State::new_version(),
+            identity: cx.identity.clone(),
+            started_at: cx.started_at.clone(),
+            next_batch,
+            inputs: self.inputs.clone(),
+            totals: self.totals.clone(),
+            counts: self.counts.by_rule.clone(),
+            rejects: self.rejects.entry.clone(),
+            rejects_len: self.rejects.checkpoint()?,
+            report_len: match self.report.as_mut() {
+                Some(r) => r.checkpoint()?,
+                None => 0,
+            },
+            exact_len: exact_log.checkpoint()?,
+            lsh_len: lsh_log.checkpoint()?,
+            jsonl_done: self.jsonl.done().to_vec(),
+            jsonl_open: self.jsonl.checkpoint()?,
+            shard_index: self.shard_index,
+            shard_bytes: self.shard_bytes,
+            parquet_done: parquet_done.to_vec(),
+            parquet_next,
+        };
+        state.write(cx.out_dir)
+    }
+}
+
+/// What the ordered side reads but does not change.
+struct Cx<'a> {
+    cfg: &'a RunConfig,
+    format: OutputFormat,
+    index_of: BTreeMap<u32, usize>,
+    file_paths: BTreeMap<u32, String>,
+    in_run_dedup: bool,
+    max_rejects: Option<MaxRejects>,
+    identity: resume::Identity,
+    started_at: String,
+    out_dir: &'a Path,
 }
 
 /// SHA-256 of the canonical JSON of the configuration.

@@ -14,8 +14,8 @@
 //! indexes by replaying the logs, skips the batches already handled and goes on. Because
 //! every decision depends only on the input, the rest comes out as it would have.
 
-use std::fs::{File, OpenOptions};
-use std::io::{BufWriter, Read, Seek, Write};
+use std::fs::File;
+use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -113,16 +113,7 @@ impl Log {
         let state = dir.join(STATE_DIR);
         std::fs::create_dir_all(&state).map_err(|e| Error::io(&state, e))?;
         let path = state.join(name);
-        let mut f = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .read(true)
-            .write(true)
-            .open(&path)
-            .map_err(|e| Error::io(&path, e))?;
-        f.set_len(len).map_err(|e| Error::io(&path, e))?;
-        f.seek(std::io::SeekFrom::End(0))
-            .map_err(|e| Error::io(&path, e))?;
+        let f = crate::output::reopen_at(&path, len)?;
         Ok(Log {
             path,
             out: BufWriter::with_capacity(1 << 20, f),

@@ -183,15 +183,7 @@ impl Rejects {
         if len > 0 {
             let tmp = output::temp_path(&self.path);
             output::unfinish(&self.path, &tmp)?;
-            let mut f = std::fs::OpenOptions::new()
-                .write(true)
-                .open(&tmp)
-                .map_err(|e| Error::io(&tmp, e))?;
-            f.set_len(len).map_err(|e| Error::io(&tmp, e))?;
-            use std::io::Seek;
-            f.seek(std::io::SeekFrom::End(0))
-                .map_err(|e| Error::io(&tmp, e))?;
-            self.file = Some(std::io::BufWriter::new(f));
+            self.file = Some(std::io::BufWriter::new(output::reopen_at(&tmp, len)?));
         }
         Ok(())
     }
