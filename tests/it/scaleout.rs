@@ -525,3 +525,50 @@ fn parquet_ranks_equal_one_run() {
         "surviving rows differ"
     );
 }
+
+/// The Slurm example of the docs, stage by stage as local processes with the variables a
+/// job array sets (array ids starting at 5): the same totals as one run.
+#[test]
+#[cfg(unix)]
+fn the_slurm_example_runs_the_whole_flow() {
+    let d = Dir::new();
+    corpus(&d, 5, 80, 0);
+    single_run(&d);
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/slurm/scrubline.sbatch");
+    let stage = |name: &str, task: Option<(u32, u32)>| {
+        let mut c = std::process::Command::new("bash");
+        c.arg(&script)
+            .env("STAGE", name)
+            .env("SCRUBLINE", assert_cmd::cargo::cargo_bin("scrubline"))
+            .env("CORPUS", d.path("in"))
+            .env("OUT", d.path("slurm"))
+            .env("KEY", d.path("a.key"))
+            .env_remove("SCRUBLINE_RANK")
+            .env_remove("SCRUBLINE_WORLD_SIZE")
+            .env_remove("RANK")
+            .env_remove("WORLD_SIZE")
+            .env_remove("JOB_COMPLETION_INDEX");
+        if let Some((id, count)) = task {
+            c.env("SLURM_ARRAY_TASK_ID", (id + 5).to_string())
+                .env("SLURM_ARRAY_TASK_MIN", "5")
+                .env("SLURM_ARRAY_TASK_COUNT", count.to_string());
+        }
+        let out = c.output().unwrap();
+        assert!(
+            out.status.success(),
+            "stage {name} {task:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    std::fs::create_dir_all(d.path("slurm")).unwrap();
+    stage("plan", None);
+    (0..3).for_each(|i| stage("run", Some((i, 3))));
+    (0..2).for_each(|i| stage("candidates", Some((i, 2))));
+    stage("cluster", None);
+    (0..3).for_each(|i| stage("filter", Some((i, 3))));
+    stage("merge", None);
+    assert_eq!(
+        manifest(&d.path("slurm/final"))["totals"],
+        manifest(&d.path("single"))["totals"]
+    );
+}
