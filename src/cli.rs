@@ -510,11 +510,14 @@ fn run(args: RunArgs) -> Result<ExitCode> {
                 None
             } else {
                 let params = pipeline::minhash_params(&cfg);
+                let near = cfg.dedup && cfg.near_dup;
                 let opts = crate::scaleout::sigs::SigOptions {
                     world,
                     key_fingerprint: key.fingerprint(),
-                    near: cfg.near_dup.then(|| params.scheme_id()),
-                    near_threshold: cfg.near_dup.then_some(cfg.near_dup_threshold),
+                    // As in a single run: --no-dedup turns off near-dup too.
+                    near: near.then(|| params.scheme_id()),
+                    near_threshold: near.then_some(cfg.near_dup_threshold),
+                    skip_exact: !cfg.dedup,
                     extra: Vec::new(),
                 };
                 Some(Box::new(crate::scaleout::sigs::SigSink::create(

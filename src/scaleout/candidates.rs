@@ -8,7 +8,8 @@
 //! exact group gets an edge `(doc_id, root, exact)`; every other member of a bucket whose
 //! MinHash sketch estimate against the root reaches the run's threshold
 //! ([`crate::minhash::Sketch::jaccard`] `≥ scrubline.near_threshold`) gets an edge
-//! `(doc_id, root, near)`. That is the single-process rule of `scrubline run`: a record is
+//! `(doc_id, root, near)` (no exact edges when the run has exact deduplication off,
+//! `scrubline.exact = off`). That is the single-process rule of `scrubline run`: a record is
 //! removed iff an earlier record shares its exact fingerprint, or the first record of one of
 //! its LSH buckets is similar enough. (The run indexes only exact survivors in the LSH
 //! buckets; the bucket minimum is always one, because a record with the same fingerprint
@@ -227,9 +228,12 @@ pub fn candidates(dir: &Path, part: u32, parts: u32) -> Result<CandidateReport> 
     let part64 = u64::from(part);
 
     let mut edges: Vec<Edge> = Vec::new();
-    // Exact fingerprints.
+    // Exact fingerprints (unless the run has exact deduplication off).
+    let exact_on = sigs::check_table(&tables[0].1, "docs")?
+        .get(meta::EXACT)
+        .is_some_and(|e| e != "off");
     let mut fps: Vec<(u128, u64)> = Vec::new();
-    for (_, docs, _) in &tables {
+    for (_, docs, _) in tables.iter().filter(|_| exact_on) {
         sigs::for_each_doc(docs, &mut |row| {
             if ((row.exact_fp >> 64) as u64) % parts64 == part64 {
                 fps.push((row.exact_fp, row.doc_id));
@@ -249,8 +253,11 @@ pub fn candidates(dir: &Path, part: u32, parts: u32) -> Result<CandidateReport> 
     }
     drop(fps);
     // LSH buckets: (x, bucket root) pairs, then the sketch check.
+    let near_on = sigs::check_table(&tables[0].1, "docs")?
+        .get(meta::NEAR)
+        .is_some_and(|n| n != "off");
     let mut buckets: Vec<(u32, u64, u64)> = Vec::new();
-    for (_, _, sig) in &tables {
+    for (_, _, sig) in tables.iter().filter(|_| near_on) {
         sigs::for_each_sig(sig, &mut |doc, band, hash| {
             if hash % parts64 == part64 {
                 buckets.push((band, hash, doc));

@@ -31,7 +31,8 @@
 //!
 //! Footer key-value metadata of both: `scrubline.table` (`docs`/`sig`),
 //! `scrubline.schema_version` (`1`), `scrubline.rank`, `scrubline.world_size`,
-//! `scrubline.key_fingerprint`, `scrubline.exact` (the fingerprint scheme) and
+//! `scrubline.key_fingerprint`, `scrubline.exact` (the fingerprint scheme, or `off` when
+//! the run has exact deduplication off) and
 //! `scrubline.near` (`off`, or the MinHash scheme id, e.g.
 //! `minhash-v1/oph128/xxh3-keyed/w5/c5/b10x4`), `scrubline.near_threshold` (the sketch
 //! Jaccard a bucket root must reach, e.g. `0.75`, when near-dup is on), plus whatever
@@ -122,10 +123,14 @@ pub struct SigOptions {
     pub world: u32,
     /// `hmac-sha256:<hex>` of the run key (never the key).
     pub key_fingerprint: String,
-    /// Near-dup scheme ([`crate::minhash::MinHashParams::scheme_id`]), `None` when off.
+    /// Near-dup scheme ([`crate::minhash::MinHashParams::scheme_id`]), `None` when off
+    /// (then band hashes and sketches handed to the sink are not written).
     pub near: Option<String>,
     /// Near-dup threshold on the sketch Jaccard estimate (when near-dup is on).
     pub near_threshold: Option<f64>,
+    /// Exact deduplication is off for the run (`--no-dedup`): the candidate stage emits no
+    /// exact edges (`scrubline.exact = off`). The fingerprints are still written.
+    pub skip_exact: bool,
     /// More key-value metadata.
     pub extra: Vec<(String, String)>,
 }
@@ -143,6 +148,7 @@ pub fn sig_path(dir: &Path, rank: u32) -> PathBuf {
 /// A [`RecordSink`] writing a rank's docs and sig tables. See the [module docs](self).
 pub struct SigSink {
     rank: u32,
+    near_on: bool,
     row: u64,
     docs: Table,
     sig: Table,
@@ -204,7 +210,10 @@ pub fn table_meta(table: &str, rank: u32, opts: &SigOptions) -> Vec<(String, Str
         (meta::RANK.to_string(), rank.to_string()),
         (meta::WORLD.to_string(), opts.world.to_string()),
         (meta::KEY.to_string(), opts.key_fingerprint.clone()),
-        (meta::EXACT.to_string(), EXACT_SCHEME.to_string()),
+        (
+            meta::EXACT.to_string(),
+            if opts.skip_exact { "off" } else { EXACT_SCHEME }.to_string(),
+        ),
         (
             meta::NEAR.to_string(),
             opts.near.clone().unwrap_or_else(|| "off".into()),
@@ -233,6 +242,7 @@ impl SigSink {
         )?;
         Ok(SigSink {
             rank,
+            near_on: opts.near.is_some(),
             row: 0,
             docs,
             sig,
@@ -295,7 +305,7 @@ impl RecordSink for SigSink {
         self.fp.push(rec.exact_fp.to_be_bytes());
         self.rules
             .append_value(rec.rules.iter().map(|&r| Some(r as i32)));
-        match rec.sketch {
+        match rec.sketch.filter(|_| self.near_on) {
             Some(bytes) => self.sketch.append_value(
                 bytes
                     .chunks_exact(8)
@@ -304,7 +314,8 @@ impl RecordSink for SigSink {
             None => self.sketch.append_null(),
         }
         self.row += 1;
-        for (band, &h) in rec.band_hashes.iter().enumerate() {
+        let bands = if self.near_on { rec.band_hashes } else { &[] };
+        for (band, &h) in bands.iter().enumerate() {
             self.s_doc.push(doc);
             self.s_band.push(band as i32);
             self.s_hash.push(h as i64);
@@ -503,6 +514,7 @@ mod tests {
             key_fingerprint: "hmac-sha256:ab".into(),
             near: Some("minhash/v1 bands=2".into()),
             near_threshold: Some(0.75),
+            skip_exact: false,
             extra: vec![],
         };
         let mut sink: Box<dyn RecordSink> = Box::new(SigSink::create(d.path(), 1, &opts).unwrap());

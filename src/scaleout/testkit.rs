@@ -147,6 +147,7 @@ pub fn write_rank(
             .filter(|d| !d.bands.is_empty())
             .map(|d| format!("synthetic bands={}", d.bands.len())),
         near_threshold: Some(THRESHOLD),
+        skip_exact: false,
         extra: vec![],
     };
     let mut sink: Box<dyn RecordSink> = Box::new(SigSink::create(dir, rank, &opts)?);

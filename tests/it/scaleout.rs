@@ -572,3 +572,44 @@ fn the_slurm_example_runs_the_whole_flow() {
         manifest(&d.path("single"))["totals"]
     );
 }
+
+/// With `--no-dedup` a run keeps exact and near copies, with `--no-near-dup` near copies:
+/// so do the ranks.
+#[test]
+fn dedup_switches_apply_to_the_ranks_too() {
+    for flag in ["--no-dedup", "--no-near-dup"] {
+        let d = Dir::new();
+        corpus(&d, 5, 120, 0);
+        d.key("a.key", KEY_A);
+        scrubline()
+            .args(["run", "--quiet", flag, "--shard-size", "64KiB", "--input"])
+            .arg(d.path("in"))
+            .arg("--output")
+            .arg(d.path("single"))
+            .arg("--key-file")
+            .arg(d.path("a.key"))
+            .assert()
+            .code(3);
+        scrubline()
+            .args(["plan", "--input"])
+            .arg(d.path("in"))
+            .arg("--output")
+            .arg(d.path("plan.json"))
+            .assert()
+            .success();
+        let t = manifest(&d.path("single"))["totals"].clone();
+        assert_eq!(t["near_duplicates_removed"], 0, "{flag}");
+        assert_eq!(
+            t["duplicates_removed"] == 0,
+            flag == "--no-dedup",
+            "{flag}: {t}"
+        );
+        for r in 0..3 {
+            let mut c = run_rank(&d, "w3", r, 3);
+            c.arg(flag);
+            assert_eq!(c.status().unwrap().code(), Some(3));
+        }
+        global_stages(&d, "w3", 3, 2);
+        assert_same_as_single(&d, "w3");
+    }
+}

@@ -31,7 +31,8 @@ scored AS (
                  | shiftrightunsigned(x, 3)) & 1229782938247303441)) AS differ
   FROM near_pairs p JOIN docs a ON a.doc_id = p.doc_id JOIN docs b ON b.doc_id = p.root)
 SELECT d.doc_id, e.root, 'exact' AS kind
-FROM docs d JOIN exact_roots e ON d.exact_fp = e.exact_fp WHERE d.doc_id <> e.root
+FROM docs d JOIN exact_roots e ON d.exact_fp = e.exact_fp
+WHERE {exact_on} AND d.doc_id <> e.root
 UNION
 SELECT doc_id, root, 'near' AS kind FROM scored
 WHERE (CAST(128 - differ AS DOUBLE) / 128D - 1D / 16D) / (15D / 16D) >= {threshold}D
@@ -62,7 +63,8 @@ def main() -> None:
     spark.sparkContext.setLogLevel("ERROR")
     spark.read.parquet(*docs).createOrReplaceTempView("docs")
     spark.read.parquet(*sig).createOrReplaceTempView("sig")
-    rows = spark.sql(SQL.format(threshold=threshold)).collect()
+    exact_on = "FALSE" if meta.get(b"scrubline.exact") == b"off" else "TRUE"
+    rows = spark.sql(SQL.format(threshold=threshold, exact_on=exact_on)).collect()
     spark.stop()
     out = sorted((r.doc_id, r.root, r.kind) for r in rows)
     for d, r, k in out:
