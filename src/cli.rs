@@ -34,6 +34,12 @@ pub enum Command {
     /// Inspect the detection rules.
     #[command(subcommand)]
     Patterns(PatternsCommand),
+    /// Print the detections in a text (an argument, or stdin) as JSON lines: entity type,
+    /// rule id and character offsets, never the value. For testing rules.
+    Detect(DetectArgs),
+    /// Measure detection quality on a labeled corpus: per-type precision, recall and F1, and
+    /// the share of hard negatives altered.
+    Eval(EvalArgs),
     /// Check an output folder against its manifest: hashes, sizes, record counts, missing
     /// and extra files. Exits 1 on any mismatch.
     Verify(VerifyArgs),
@@ -139,6 +145,29 @@ pub struct VerifyArgs {
 pub enum PatternsCommand {
     /// List every rule: id, entity type, description.
     List(PatternsArgs),
+    /// Compile every rule, run its examples and negative examples, and check the set
+    /// compiles together. Exits 1 on any failure.
+    Check(PatternsArgs),
+}
+
+/// `scrubline detect`
+#[derive(Debug, Args)]
+pub struct DetectArgs {
+    /// The text; read from stdin when absent.
+    pub text: Option<String>,
+    /// Rule folder instead of the built-in rules.
+    #[arg(long, env = env::PATTERNS, value_name = "DIR")]
+    pub patterns: Option<PathBuf>,
+}
+
+/// `scrubline eval`
+#[derive(Debug, Args)]
+pub struct EvalArgs {
+    /// Labeled corpus files (`.jsonl`) or folders of them [default: fixtures/eval].
+    pub paths: Vec<PathBuf>,
+    /// Rule folder instead of the built-in rules.
+    #[arg(long, env = env::PATTERNS, value_name = "DIR")]
+    pub patterns: Option<PathBuf>,
 }
 
 /// Where the rules come from.
@@ -294,8 +323,54 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         }
         Command::Patterns(PatternsCommand::List(args)) => {
             let rules = load_rules(args.patterns.as_deref())?;
-            let mut out = std::io::stdout().lock();
-            patterns_list(&rules, &mut out)?;
+            print_out(&crate::rules::check::list(&rules))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Patterns(PatternsCommand::Check(args)) => {
+            let rules = load_rules(args.patterns.as_deref())?;
+            let report = crate::rules::check::check(&rules);
+            print_out(&format!("{report}\n"))?;
+            Ok(if report.ok() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
+        }
+        Command::Detect(args) => {
+            let rules = load_rules(args.patterns.as_deref())?;
+            let detector = crate::detect::Detector::new(&rules)?;
+            let text = match args.text {
+                Some(t) => t,
+                None => {
+                    let mut t = String::new();
+                    std::io::Read::read_to_string(&mut std::io::stdin(), &mut t)
+                        .context("reading stdin")?;
+                    t
+                }
+            };
+            print_out(&detector.json_lines(&text))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Eval(args) => {
+            let rules = load_rules(args.patterns.as_deref())?;
+            let detector = crate::detect::Detector::new(&rules)?;
+            let paths = if args.paths.is_empty() {
+                vec![PathBuf::from("fixtures/eval")]
+            } else {
+                args.paths
+            };
+            let mut docs = Vec::new();
+            for p in &paths {
+                if p.is_dir() {
+                    docs.extend(crate::eval::load_dir(p)?);
+                } else {
+                    let text = std::fs::read_to_string(p)
+                        .with_context(|| format!("reading {}", p.display()))?;
+                    docs.extend(crate::eval::parse_jsonl(&p.display().to_string(), &text)?);
+                }
+            }
+            let report = crate::eval::evaluate(&docs, &detector);
+            print_out(&format!("{report}\n"))?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -373,18 +448,12 @@ fn verify(args: &VerifyArgs) -> Result<ExitCode> {
     })
 }
 
-fn patterns_list(rules: &RuleSet, out: &mut dyn std::io::Write) -> std::io::Result<()> {
-    let w = rules.rules().iter().map(|r| r.id.len()).max().unwrap_or(2);
-    let t = rules
-        .rules()
-        .iter()
-        .map(|r| r.entity.len())
-        .max()
-        .unwrap_or(4);
-    for r in rules.rules() {
-        writeln!(out, "{:<w$}  {:<t$}  {}", r.id, r.entity, r.description)?;
-    }
-    Ok(())
+/// Writes to stdout; a closed pipe ends the command quietly (see `main`).
+fn print_out(text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
 }
 
 /// Loads the built-in rules or those of `dir`.

@@ -13,6 +13,9 @@
 //!   detection and pseudonyms into the one call every input format uses.
 //! * [`select`] says which fields of a record are scanned; [`normalize`] canonicalizes
 //!   text for deduplication.
+//! * [`surrogate`] makes realistic stand-ins for `--style surrogate`; [`eval`] scores a
+//!   detector on a labeled corpus (`scrubline eval`); [`rules::check`] runs every rule's
+//!   examples (`scrubline patterns check`).
 //!
 //! ```
 //! use scrubline::{detect::Detector, pseudonym::{Key, Pseudonymizer, Style}, rules::RuleSet};
@@ -33,6 +36,7 @@ pub mod columnar;
 pub mod dedup;
 pub mod detect;
 pub mod error;
+pub mod eval;
 pub mod input;
 pub mod json;
 pub mod manifest;
@@ -48,5 +52,6 @@ pub mod secret;
 pub mod select;
 pub mod settings;
 pub mod sink;
+pub mod surrogate;
 pub mod validate;
 pub mod verify;

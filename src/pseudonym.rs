@@ -12,7 +12,8 @@
 //!          HMAC-SHA256(key, TYPE || 0x1F || normalized value)
 //! ```
 //!
-//! `--style redact` writes `<TYPE>` alone.
+//! `--style redact` writes `<TYPE>` alone. `--style surrogate` writes a realistic stand-in
+//! derived from the same HMAC (see [`crate::surrogate`]).
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
@@ -124,6 +125,9 @@ pub enum Style {
     Tag,
     /// `<TYPE>`: the type alone.
     Redact,
+    /// A realistic, deterministic stand-in of the same shape (an address at example.com,
+    /// a checksum-valid ID, a documentation-range IP), derived from the keyed HMAC.
+    Surrogate,
 }
 
 /// Makes tokens. Keyed once; each token clones the keyed MAC state, so the key block is not
@@ -165,8 +169,15 @@ impl Pseudonymizer {
         mac.finalize().into_bytes().into()
     }
 
-    /// Appends the replacement for a value of type `entity` to `out`.
-    pub fn write_token(&self, entity: &str, normalized: &str, out: &mut String) {
+    /// Appends the replacement for a value of type `entity` to `out`. `normalized` is the
+    /// canonical form that keys the pseudonym; `original` is the value as written, which
+    /// the surrogate style needs to keep its format.
+    pub fn write_token(&self, entity: &str, normalized: &str, original: &str, out: &mut String) {
+        if self.style == Style::Surrogate {
+            let d = self.digest(entity, normalized);
+            crate::surrogate::write_surrogate(entity, original, &d, out);
+            return;
+        }
         out.push('<');
         out.push_str(entity);
         if self.style == Style::Tag {
@@ -249,9 +260,9 @@ mod tests {
         let mut a = String::new();
         let mut b = String::new();
         let mut c = String::new();
-        p.write_token("EMAIL", "a@b.com", &mut a);
-        p.write_token("EMAIL", "a@b.com", &mut b);
-        q.write_token("EMAIL", "a@b.com", &mut c);
+        p.write_token("EMAIL", "a@b.com", "a@b.com", &mut a);
+        p.write_token("EMAIL", "a@b.com", "a@b.com", &mut b);
+        q.write_token("EMAIL", "a@b.com", "a@b.com", &mut c);
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert_eq!(a.len(), "<EMAIL_".len() + 16 + 1);
@@ -268,8 +279,19 @@ mod tests {
     fn redact_style_writes_type_only() {
         let p = Pseudonymizer::new(&key(1), Style::Redact);
         let mut s = String::new();
-        p.write_token("PHONE", "+861", &mut s);
+        p.write_token("PHONE", "+861", "+861", &mut s);
         assert_eq!(s, "<PHONE>");
+    }
+
+    #[test]
+    fn surrogate_style_keys_on_the_normalized_value() {
+        let p = Pseudonymizer::new(&key(1), Style::Surrogate);
+        let mut a = String::new();
+        let mut b = String::new();
+        p.write_token("EMAIL", "alice@example.com", "Alice@Example.com", &mut a);
+        p.write_token("EMAIL", "alice@example.com", "alice@example.com", &mut b);
+        assert_eq!(a, b, "one value, one surrogate");
+        assert!(a.contains("@example."), "{a}");
     }
 
     #[test]

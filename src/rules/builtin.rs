@@ -5,6 +5,10 @@
 /// `(path relative to patterns/, contents)`, in sorted path order.
 pub(crate) const FILES: &[(&str, &str)] = &[
     (
+        "pii/cn_id.toml",
+        include_str!("../../patterns/pii/cn_id.toml"),
+    ),
+    (
         "pii/email.toml",
         include_str!("../../patterns/pii/email.toml"),
     ),
@@ -17,8 +21,40 @@ pub(crate) const FILES: &[(&str, &str)] = &[
         include_str!("../../patterns/pii/network.toml"),
     ),
     (
+        "pii/person.toml",
+        include_str!("../../patterns/pii/person.toml"),
+    ),
+    (
         "pii/phone.toml",
         include_str!("../../patterns/pii/phone.toml"),
+    ),
+    (
+        "pii/table.toml",
+        include_str!("../../patterns/pii/table.toml"),
+    ),
+    (
+        "secrets/aws.toml",
+        include_str!("../../patterns/secrets/aws.toml"),
+    ),
+    (
+        "secrets/generic.toml",
+        include_str!("../../patterns/secrets/generic.toml"),
+    ),
+    (
+        "secrets/github.toml",
+        include_str!("../../patterns/secrets/github.toml"),
+    ),
+    (
+        "secrets/jwt.toml",
+        include_str!("../../patterns/secrets/jwt.toml"),
+    ),
+    (
+        "secrets/private_key.toml",
+        include_str!("../../patterns/secrets/private_key.toml"),
+    ),
+    (
+        "secrets/tokens.toml",
+        include_str!("../../patterns/secrets/tokens.toml"),
     ),
 ];
 

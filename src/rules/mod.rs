@@ -8,11 +8,16 @@
 //! id = "pii.email.1"            # namespaced and versioned: bump the number, don't edit in place
 //! entity = "EMAIL"              # the entity type; names the token: <EMAIL_…>
 //! description = "E-mail address"
-//! pattern = '''(?x) …(?P<value> …)… '''  # `value` group = the sensitive part (else the match)
+//! pattern = '''(?x) …(?P<value> …)… '''  # `value` group = the sensitive part (else the match);
+//!                               # alternatives may use `value2` … `value9`: the first that
+//!                               # took part in the match is the value
 //! validator = "email"           # optional, resolved in `validate`
 //! normalize = "email"           # how the value is canonicalized before hashing
 //! priority = 50                 # ties between overlapping candidates (higher wins)
 //! context = { words = ["passport", "护照"], window = 48, require = true }
+//! keywords = ["passport", "护照"]  # optional prefilter: the rule runs only near these
+//! scope = "text"                # or "csv_column": pattern matches a CSV header cell
+//! open_end = false              # value may be cut short before a later finding
 //! examples = ["write to alice@example.com"]
 //! negative_examples = ["alice at example dot com"]
 //! ```
@@ -22,6 +27,7 @@
 //! manifest names the exact rules a run used.
 
 mod builtin;
+pub mod check;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -53,6 +59,20 @@ pub enum Normalizer {
     Phone,
 }
 
+/// Where a rule looks for its values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum Scope {
+    /// The pattern is scanned over the text (the one-pass multi-pattern regex).
+    #[default]
+    Text,
+    /// The pattern is matched against each header cell of CSV/TSV text; every non-empty
+    /// cell below a matching header cell is a value. Used for `id,name,email` exports,
+    /// where nothing labels each value.
+    CsvColumn,
+}
+
 /// Context words near a match that a rule needs, or that veto it.
 #[derive(Clone, Debug, Deserialize, Default)]
 #[serde(deny_unknown_fields)]
@@ -72,6 +92,10 @@ pub struct Context {
     /// Words that veto a candidate when found nearby ("order", "invoice", "版本").
     #[serde(default)]
     pub deny: Vec<String>,
+    /// Texts that veto a candidate when they come right after it (after blanks), matched
+    /// case-insensitively for ASCII: `[":", "："]` refuses a "name" that is itself a label.
+    #[serde(default)]
+    pub deny_next: Vec<String>,
 }
 
 fn default_window() -> usize {
@@ -100,6 +124,14 @@ pub struct Rule {
     /// Country calling code for national phone formats (`"86"`, `"1"`, `"44"`).
     #[serde(default)]
     pub country_code: Option<String>,
+    /// Where the rule looks: the text (default) or CSV/TSV columns (see [`Scope`]).
+    #[serde(default)]
+    pub scope: Scope,
+    /// The value runs to the end of a line or phrase (an address after its label): when
+    /// another finding starts inside it, the value is cut short before that finding
+    /// instead of one of the two being dropped.
+    #[serde(default)]
+    pub open_end: bool,
     /// Higher wins when candidates overlap and validation and length do not decide.
     #[serde(default = "default_priority")]
     pub priority: i32,
@@ -190,6 +222,20 @@ impl RuleSet {
             rules,
             sha256: hex::encode(hasher.finalize()),
         })
+    }
+
+    /// A set of already-parsed rules (one rule alone, for `patterns check`). The hash
+    /// covers the rule ids only.
+    pub fn from_rules(rules: Vec<Rule>) -> RuleSet {
+        let mut hasher = Sha256::new();
+        for r in &rules {
+            hasher.update(r.id.as_bytes());
+            hasher.update([0]);
+        }
+        RuleSet {
+            rules,
+            sha256: hex::encode(hasher.finalize()),
+        }
     }
 
     /// The rules, in load order.

@@ -1,0 +1,246 @@
+//! `scrubline patterns check` and `patterns list`: compile every rule, run its examples and
+//! negative examples, and report per rule.
+//!
+//! Each rule is compiled and run *alone*, so an example proves that this rule finds it
+//! (not that some other rule does) and a negative example proves that this rule stays
+//! quiet. The whole set is then compiled together once, which catches size limits of the
+//! combined one-pass regex. The report never contains a matched value, only the example's
+//! index, so it is safe to print in CI logs even if an example were real data.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use crate::detect::Detector;
+use crate::rules::{Rule, RuleSet};
+
+/// One problem with one rule.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Problem {
+    /// The pattern, validator, context or keywords do not compile.
+    Compile(String),
+    /// The rule has no `examples`.
+    NoExamples,
+    /// The rule has no `negative_examples`.
+    NoNegativeExamples,
+    /// `examples[i]` was not found by this rule.
+    ExampleMissed(usize),
+    /// `negative_examples[i]` was found by this rule.
+    NegativeMatched(usize),
+    /// Another rule already uses this id.
+    DuplicateId,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Problem::Compile(e) => write!(f, "does not compile: {e}"),
+            Problem::NoExamples => f.write_str("has no examples"),
+            Problem::NoNegativeExamples => f.write_str("has no negative_examples"),
+            Problem::ExampleMissed(i) => write!(f, "examples[{i}] is not found"),
+            Problem::NegativeMatched(i) => write!(f, "negative_examples[{i}] is found"),
+            Problem::DuplicateId => f.write_str("duplicate rule id"),
+        }
+    }
+}
+
+/// The outcome for one rule.
+#[derive(Clone, Debug)]
+pub struct RuleCheck {
+    /// Rule id.
+    pub id: String,
+    /// Entity type.
+    pub entity: String,
+    /// Examples that were run (and passed or not).
+    pub examples: usize,
+    /// Negative examples run.
+    pub negative_examples: usize,
+    /// Everything wrong with the rule; empty when it passes.
+    pub problems: Vec<Problem>,
+}
+
+/// The outcome of [`check`] over a whole ruleset.
+#[derive(Clone, Debug)]
+pub struct CheckReport {
+    /// Per rule, in load order.
+    pub rules: Vec<RuleCheck>,
+    /// Error compiling all rules together (the one-pass regex), if any.
+    pub ruleset_error: Option<String>,
+}
+
+impl CheckReport {
+    /// True when every rule passed and the set compiles together; `patterns check` exits
+    /// non-zero otherwise.
+    pub fn ok(&self) -> bool {
+        self.ruleset_error.is_none() && self.rules.iter().all(|r| r.problems.is_empty())
+    }
+
+    /// Number of rules with at least one problem.
+    pub fn failed(&self) -> usize {
+        self.rules.iter().filter(|r| !r.problems.is_empty()).count()
+    }
+}
+
+impl fmt::Display for CheckReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for r in &self.rules {
+            let status = if r.problems.is_empty() {
+                "ok  "
+            } else {
+                "FAIL"
+            };
+            writeln!(
+                f,
+                "{status} {:<40} {:<22} {} examples, {} negative",
+                r.id, r.entity, r.examples, r.negative_examples
+            )?;
+            for p in &r.problems {
+                writeln!(f, "     - {p}")?;
+            }
+        }
+        if let Some(e) = &self.ruleset_error {
+            writeln!(f, "FAIL ruleset: {e}")?;
+        }
+        let n = self.rules.len();
+        writeln!(
+            f,
+            "{} rules, {} passed, {} failed{}",
+            n,
+            n - self.failed(),
+            self.failed(),
+            if self.ruleset_error.is_some() {
+                "; the ruleset does not compile as a whole"
+            } else {
+                ""
+            }
+        )
+    }
+}
+
+/// Checks every rule of `set`: it compiles (pattern, validator name, context), it has at
+/// least one example and one negative example, each example is found by the rule alone,
+/// each negative example finds nothing by the rule alone, and ids are unique.
+pub fn check(set: &RuleSet) -> CheckReport {
+    let mut seen = BTreeSet::new();
+    let mut rules = Vec::with_capacity(set.rules().len());
+    for rule in set.rules() {
+        let mut problems = Vec::new();
+        if !seen.insert(rule.id.clone()) {
+            problems.push(Problem::DuplicateId);
+        }
+        check_rule(rule, &mut problems);
+        rules.push(RuleCheck {
+            id: rule.id.clone(),
+            entity: rule.entity.clone(),
+            examples: rule.examples.len(),
+            negative_examples: rule.negative_examples.len(),
+            problems,
+        });
+    }
+    let ruleset_error = Detector::new(set).err().map(|e| e.to_string());
+    CheckReport {
+        rules,
+        ruleset_error,
+    }
+}
+
+fn check_rule(rule: &Rule, problems: &mut Vec<Problem>) {
+    if rule.examples.is_empty() {
+        problems.push(Problem::NoExamples);
+    }
+    if rule.negative_examples.is_empty() {
+        problems.push(Problem::NoNegativeExamples);
+    }
+    let alone = RuleSet::from_rules(vec![rule.clone()]);
+    let detector = match Detector::new(&alone) {
+        Ok(d) => d,
+        Err(e) => {
+            problems.push(Problem::Compile(e.to_string()));
+            return;
+        }
+    };
+    for (i, ex) in rule.examples.iter().enumerate() {
+        if detector.find_all(ex).is_empty() {
+            problems.push(Problem::ExampleMissed(i));
+        }
+    }
+    for (i, ex) in rule.negative_examples.iter().enumerate() {
+        if !detector.find_all(ex).is_empty() {
+            problems.push(Problem::NegativeMatched(i));
+        }
+    }
+}
+
+/// One line per rule for `scrubline patterns list`: id, entity type, description.
+pub fn list(set: &RuleSet) -> String {
+    let mut out = String::new();
+    for r in set.rules() {
+        out.push_str(&format!(
+            "{:<40} {:<22} {}\n",
+            r.id, r.entity, r.description
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_rules_pass_their_own_examples() {
+        let report = check(&RuleSet::builtin().unwrap());
+        assert!(report.ok(), "\n{report}");
+    }
+
+    #[test]
+    fn every_required_entity_type_has_a_rule() {
+        let set = RuleSet::builtin().unwrap();
+        let have = set.entities();
+        for t in [
+            "EMAIL",
+            "PHONE",
+            "CN_RESIDENT_ID",
+            "CN_PASSPORT",
+            "CN_USCC",
+            "CN_BANK_CARD",
+            "CREDIT_CARD",
+            "IBAN",
+            "US_SSN",
+            "IPV4",
+            "IPV6",
+            "MAC",
+            "URL_WITH_CREDENTIALS",
+            "AWS_ACCESS_KEY",
+            "AWS_SECRET_KEY",
+            "GITHUB_TOKEN",
+            "SLACK_TOKEN",
+            "GOOGLE_API_KEY",
+            "STRIPE_KEY",
+            "OPENAI_KEY",
+            "PRIVATE_KEY",
+            "JWT",
+            "GENERIC_SECRET",
+            "PERSON",
+            "ADDRESS",
+            "DATE_OF_BIRTH",
+        ] {
+            assert!(have.contains(&t), "no rule for {t}");
+        }
+    }
+
+    #[test]
+    fn a_failing_rule_is_reported_without_its_text() {
+        let set = RuleSet::from_sources([(
+            "t.toml".to_string(),
+            "[[rule]]\nid = \"t.x.1\"\nentity = \"X\"\npattern = 'secret[0-9]+'\n\
+             examples = [\"nothing here\"]\nnegative_examples = [\"secret42\"]\n"
+                .to_string(),
+        )])
+        .unwrap();
+        let report = check(&set);
+        assert!(!report.ok());
+        let text = report.to_string();
+        assert!(text.contains("examples[0] is not found"), "{text}");
+        assert!(!text.contains("secret42"), "{text}");
+    }
+}

@@ -1,0 +1,649 @@
+//! `--style surrogate`: a realistic, deterministic stand-in for a detected value, so that
+//! fine-tuning text stays natural.
+//!
+//! The stand-in is drawn from a small PRNG seeded with the value's keyed HMAC (the same
+//! digest the tag style prints), so one value always gets one surrogate under one key, and
+//! nobody without the key can link a surrogate to its value. What each type becomes:
+//!
+//! * `EMAIL`: a plausible address at a reserved domain (`example.com`, `.org`, `.net`).
+//! * `PHONE`: the same format (separators, `+`, country code and first digits) with other
+//!   digits.
+//! * `CN_RESIDENT_ID`, `CN_BANK_CARD`, `CREDIT_CARD`, `IBAN`, `CN_USCC`, `US_SSN`:
+//!   checksum-valid fakes in the same layout (the card keeps its brand digits).
+//! * `IPV4`, `IPV6`: documentation ranges (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24,
+//!   2001:db8::/32); `MAC`: a random locally administered address in the same notation.
+//! * Secrets: the known prefix (`AKIA`, `ghp_`, `sk-proj-`, PEM armour, a JWT header) and
+//!   the length are kept; every other letter or digit is replaced by a random one of the
+//!   same class.
+//! * `PERSON`, `ADDRESS`, `DATE_OF_BIRTH`: an invented name (Han or Latin, as the value
+//!   was), an invented address, a date in the same format.
+//!
+//! Surrogates look real on purpose, so a second scrubbing pass finds them again; use the
+//! tag style when idempotence matters.
+
+use crate::validate::{cn_id_check_char, cn_uscc_check_char, iban_mod97, luhn};
+
+/// A splitmix64 stream seeded from an HMAC digest.
+struct Rng(u64);
+
+impl Rng {
+    fn new(digest: &[u8; 32]) -> Rng {
+        let mut s = 0u64;
+        for (i, b) in digest.iter().enumerate() {
+            s ^= u64::from(*b) << ((i % 8) * 8);
+            s = s.rotate_left(5);
+        }
+        Rng(s)
+    }
+
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (n > 0).
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    fn digit(&mut self) -> char {
+        char::from(b'0' + self.below(10) as u8)
+    }
+
+    fn pick<'a, T>(&mut self, xs: &'a [T]) -> &'a T {
+        &xs[self.below(xs.len() as u64) as usize]
+    }
+}
+
+/// Appends the surrogate of `original` (a value of type `entity`) to `out`. `digest` is
+/// the keyed HMAC of the entity and normalized value. Unknown types get `<TYPE>`.
+pub fn write_surrogate(entity: &str, original: &str, digest: &[u8; 32], out: &mut String) {
+    let mut r = Rng::new(digest);
+    let s = match entity {
+        "EMAIL" => email(&mut r),
+        "PHONE" => phone(&mut r, original),
+        "CN_RESIDENT_ID" => cn_resident_id(&mut r, original),
+        "CREDIT_CARD" | "CN_BANK_CARD" => card(&mut r, original),
+        "IBAN" => iban(&mut r, original),
+        "CN_USCC" => uscc(&mut r, original),
+        "US_SSN" => ssn(&mut r, original),
+        "CN_PASSPORT" => same_shape(&mut r, original, 1),
+        "IPV4" => ipv4(&mut r),
+        "IPV6" => ipv6(&mut r),
+        "MAC" => mac(&mut r, original),
+        "URL_WITH_CREDENTIALS" => url_credentials(&mut r, original),
+        "JWT" => jwt(&mut r, original),
+        "PRIVATE_KEY" => pem(&mut r, original),
+        "AWS_ACCESS_KEY" | "AWS_SECRET_KEY" | "GITHUB_TOKEN" | "SLACK_TOKEN" | "GOOGLE_API_KEY"
+        | "STRIPE_KEY" | "OPENAI_KEY" | "GENERIC_SECRET" => {
+            let keep = secret_prefix_len(original);
+            same_shape(&mut r, original, keep)
+        }
+        "PERSON" => person(&mut r, original),
+        "ADDRESS" => address(&mut r, original),
+        "DATE_OF_BIRTH" => date(&mut r, original),
+        _ => {
+            out.push('<');
+            out.push_str(entity);
+            out.push('>');
+            return;
+        }
+    };
+    out.push_str(&s);
+}
+
+const SYLLABLES: &[&str] = &[
+    "ka", "li", "mo", "ren", "sa", "tor", "vel", "an", "bri", "co", "den", "el", "fa", "gin", "ho",
+    "jun", "lu", "mi", "na", "pe", "qi", "ro", "su", "ta", "wen", "xi", "ya", "zo",
+];
+
+fn email(r: &mut Rng) -> String {
+    let mut local = String::new();
+    for _ in 0..2 + r.below(2) {
+        let w: &&str = r.pick(SYLLABLES);
+        local.push_str(w);
+    }
+    if r.below(2) == 0 {
+        local.push(r.digit());
+        local.push(r.digit());
+    }
+    let domain = r.pick(&["example.com", "example.org", "example.net"]);
+    format!("{local}@{domain}")
+}
+
+/// Replaces every ASCII digit after the first `keep` digits with a random digit.
+fn redigit(r: &mut Rng, s: &str, keep: usize) -> String {
+    let mut seen = 0;
+    s.chars()
+        .map(|c| {
+            if c.is_ascii_digit() {
+                seen += 1;
+                if seen > keep {
+                    return r.digit();
+                }
+            }
+            c
+        })
+        .collect()
+}
+
+fn phone(r: &mut Rng, original: &str) -> String {
+    let t = original.trim_start();
+    // Keep the country code (or trunk prefix) and the first digit of the subscriber
+    // number, so that the stand-in is still a plausible number of the same country.
+    let keep = if t.starts_with('+') {
+        3
+    } else if t.starts_with("00") {
+        4
+    } else {
+        2
+    };
+    redigit(r, original, keep)
+}
+
+const CN_REGIONS: &[&str] = &[
+    "110105", "310115", "440305", "330106", "510107", "320106", "420102", "610113",
+];
+
+fn cn_resident_id(r: &mut Rng, original: &str) -> String {
+    let y = 1950 + r.below(56) as u32;
+    let m = 1 + r.below(12) as u32;
+    let d = 1 + r.below(28) as u32;
+    let region = r.pick(CN_REGIONS);
+    let seq: String = (0..3).map(|_| r.digit()).collect();
+    if original.len() == 15 {
+        return format!("{region}{:02}{m:02}{d:02}{seq}", y % 100);
+    }
+    let first17 = format!("{region}{y:04}{m:02}{d:02}{seq}");
+    let check = char::from(cn_id_check_char(first17.as_bytes()));
+    format!("{first17}{check}")
+}
+
+/// Regenerates the digits of `original` in place (separators kept), keeping the first
+/// `keep` digits, and fixes the last digit so that the Luhn check passes.
+fn card(r: &mut Rng, original: &str) -> String {
+    let keep = if original.starts_with("62") { 2 } else { 1 };
+    let mut s: Vec<char> = redigit(r, original, keep).chars().collect();
+    let positions: Vec<usize> = (0..s.len()).filter(|&i| s[i].is_ascii_digit()).collect();
+    let Some(&last) = positions.last() else {
+        return s.into_iter().collect();
+    };
+    for c in b'0'..=b'9' {
+        s[last] = char::from(c);
+        let ds: Vec<u8> = positions.iter().map(|&i| s[i] as u8 - b'0').collect();
+        if luhn(&ds) && !ds.iter().all(|&x| x == ds[0]) {
+            break;
+        }
+    }
+    s.into_iter().collect()
+}
+
+fn iban(r: &mut Rng, original: &str) -> String {
+    // Letters and digits of the BBAN are regenerated by class; the country stays.
+    let mut chars: Vec<char> = original.chars().collect();
+    let idx: Vec<usize> = (0..chars.len())
+        .filter(|&i| chars[i].is_ascii_alphanumeric())
+        .collect();
+    if idx.len() < 5 {
+        return original.to_string();
+    }
+    for &i in &idx[4..] {
+        chars[i] = if chars[i].is_ascii_digit() {
+            r.digit()
+        } else {
+            char::from(b'A' + r.below(26) as u8)
+        };
+    }
+    let mut compact: Vec<u8> = idx
+        .iter()
+        .map(|&i| chars[i].to_ascii_uppercase() as u8)
+        .collect();
+    compact[2] = b'0';
+    compact[3] = b'0';
+    let check = 98 - iban_mod97(&compact).unwrap_or(0);
+    chars[idx[2]] = char::from(b'0' + (check / 10) as u8);
+    chars[idx[3]] = char::from(b'0' + (check % 10) as u8);
+    chars.into_iter().collect()
+}
+
+fn uscc(r: &mut Rng, original: &str) -> String {
+    const CH: &[u8] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+    let region = r.pick(CN_REGIONS);
+    let mut s = format!("91{region}");
+    for _ in 0..9 {
+        s.push(char::from(CH[r.below(CH.len() as u64) as usize]));
+    }
+    let check = cn_uscc_check_char(s.as_bytes()).map_or('0', char::from);
+    s.push(check);
+    if original.bytes().any(|b| b.is_ascii_lowercase()) {
+        s = s.to_ascii_lowercase();
+    }
+    s
+}
+
+fn ssn(r: &mut Rng, original: &str) -> String {
+    let area = loop {
+        let a = 1 + r.below(899);
+        if a != 666 {
+            break a;
+        }
+    };
+    let group = 1 + r.below(99);
+    let serial = 1 + r.below(9999);
+    let digits = format!("{area:03}{group:02}{serial:04}");
+    let mut it = digits.chars();
+    original
+        .chars()
+        .map(|c| {
+            if c.is_ascii_digit() {
+                it.next().unwrap_or('0')
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
+fn ipv4(r: &mut Rng) -> String {
+    let net = r.pick(&["192.0.2", "198.51.100", "203.0.113"]);
+    format!("{net}.{}", 1 + r.below(254))
+}
+
+fn ipv6(r: &mut Rng) -> String {
+    format!(
+        "2001:db8:{:x}::{:x}:{:x}",
+        r.below(0x10000),
+        r.below(0x10000),
+        1 + r.below(0xffff)
+    )
+}
+
+fn mac(r: &mut Rng, original: &str) -> String {
+    let sep = if original.contains('-') { '-' } else { ':' };
+    let upper = original.bytes().any(|b| b.is_ascii_uppercase());
+    let mut bytes = [0u8; 6];
+    for b in &mut bytes {
+        *b = r.below(256) as u8;
+    }
+    // Locally administered, unicast: never a real vendor's address.
+    bytes[0] = (bytes[0] | 0x02) & 0xfe;
+    let parts: Vec<String> = bytes
+        .iter()
+        .map(|b| {
+            if upper {
+                format!("{b:02X}")
+            } else {
+                format!("{b:02x}")
+            }
+        })
+        .collect();
+    parts.join(&sep.to_string())
+}
+
+fn url_credentials(r: &mut Rng, original: &str) -> String {
+    let (user, pass) = original.split_once(':').unwrap_or(("", original));
+    let user = if user.is_empty() {
+        String::new()
+    } else {
+        format!("user{}{}", r.digit(), r.digit())
+    };
+    format!("{user}:{}", same_shape(r, pass, 0))
+}
+
+fn jwt(r: &mut Rng, original: &str) -> String {
+    // The header (`{"alg":…,"typ":"JWT"}`) is not secret and keeps the token looking
+    // like a JWT; payload and signature are replaced.
+    match original.split_once('.') {
+        Some((header, rest)) => format!("{header}.{}", same_shape(r, rest, 0)),
+        None => same_shape(r, original, 3),
+    }
+}
+
+fn pem(r: &mut Rng, original: &str) -> String {
+    // Keep the BEGIN/END armour lines and line structure; replace the key material.
+    let body_start = original
+        .find("KEY-----")
+        .map_or(0, |i| i + "KEY-----".len());
+    let body_end = original.rfind("-----END").unwrap_or(original.len());
+    if body_end <= body_start {
+        return same_shape(r, original, 0);
+    }
+    let body = &original[body_start..body_end];
+    // `\n` written as two characters in JSON/code stays as it is.
+    let mut out = String::with_capacity(original.len());
+    out.push_str(&original[..body_start]);
+    let mut chars = body.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\\' {
+            out.push(c);
+            if let Some(n) = chars.next() {
+                out.push(n);
+            }
+            continue;
+        }
+        out.push(reclass(r, c));
+    }
+    out.push_str(&original[body_end..]);
+    out
+}
+
+/// Length of the fixed prefix of a vendor token, kept as is.
+fn secret_prefix_len(s: &str) -> usize {
+    const PREFIXES: &[&str] = &[
+        "github_pat_",
+        "sk-ant-api03-",
+        "sk-svcacct-",
+        "sk-admin-",
+        "sk-proj-",
+        "sk_live_",
+        "sk_test_",
+        "rk_live_",
+        "rk_test_",
+        "pk_live_",
+        "pk_test_",
+        "whsec_",
+        "xoxb-",
+        "xoxp-",
+        "xoxa-",
+        "xoxr-",
+        "xoxs-",
+        "xoxe-",
+        "xapp-",
+        "ghp_",
+        "gho_",
+        "ghu_",
+        "ghs_",
+        "ghr_",
+        "AKIA",
+        "ASIA",
+        "AIza",
+        "sk-",
+    ];
+    PREFIXES
+        .iter()
+        .find(|p| s.starts_with(*p))
+        .map_or(0, |p| p.len())
+}
+
+/// A random character of the same class: digit, lowercase, uppercase; others kept.
+fn reclass(r: &mut Rng, c: char) -> char {
+    if c.is_ascii_digit() {
+        r.digit()
+    } else if c.is_ascii_lowercase() {
+        char::from(b'a' + r.below(26) as u8)
+    } else if c.is_ascii_uppercase() {
+        char::from(b'A' + r.below(26) as u8)
+    } else {
+        c
+    }
+}
+
+/// Keeps the first `keep` characters, then replaces each letter or digit by a random
+/// one of the same class; punctuation and separators stay.
+fn same_shape(r: &mut Rng, s: &str, keep: usize) -> String {
+    s.chars()
+        .enumerate()
+        .map(|(i, c)| if i < keep { c } else { reclass(r, c) })
+        .collect()
+}
+
+const SURNAMES_HAN: &[&str] = &["王", "李", "张", "刘", "陈", "杨", "赵", "黄", "周", "吴"];
+const GIVEN_HAN: &[&str] = &[
+    "子", "文", "雨", "晨", "思", "佳", "明", "浩", "宁", "欣", "安", "悦",
+];
+const FIRST_LATIN: &[&str] = &[
+    "Alex", "Morgan", "Robin", "Sam", "Jordan", "Taylor", "Casey", "Jamie", "Noa", "Lou",
+];
+const LAST_LATIN: &[&str] = &[
+    "Ashford", "Brenner", "Calloway", "Durand", "Eckert", "Fairley", "Garnier", "Holm",
+];
+
+fn is_han(c: char) -> bool {
+    ('\u{4e00}'..='\u{9fff}').contains(&c)
+}
+
+fn person(r: &mut Rng, original: &str) -> String {
+    if original.chars().any(is_han) {
+        // Same length, so the sentence keeps its rhythm; an honorific (先生) stays.
+        let n = original.chars().filter(|&c| is_han(c)).count();
+        for h in ["先生", "女士", "小姐", "老师", "经理"] {
+            if original.ends_with(h) {
+                return format!("{}{h}", r.pick(SURNAMES_HAN));
+            }
+        }
+        let mut s = r.pick(SURNAMES_HAN).to_string();
+        for _ in 1..n.clamp(2, 3) {
+            let g: &&str = r.pick(GIVEN_HAN);
+            s.push_str(g);
+        }
+        return s;
+    }
+    let words = original.split_whitespace().count();
+    if words <= 1 {
+        r.pick(FIRST_LATIN).to_string()
+    } else {
+        format!("{} {}", r.pick(FIRST_LATIN), r.pick(LAST_LATIN))
+    }
+}
+
+fn address(r: &mut Rng, original: &str) -> String {
+    if original.chars().any(is_han) {
+        let city = r.pick(&["示例市", "样本市", "测试市"]);
+        let road = r.pick(&["和平路", "光明街", "长安道", "新华路"]);
+        return format!("{city}{road}{}号", 1 + r.below(200));
+    }
+    let street = r.pick(&[
+        "Example Street",
+        "Sample Road",
+        "Placeholder Avenue",
+        "Test Lane",
+    ]);
+    format!(
+        "{} {street}, {} Springfield",
+        1 + r.below(200),
+        10000 + r.below(89999)
+    )
+}
+
+fn date(r: &mut Rng, original: &str) -> String {
+    // Each run of digits is replaced by a number of the same width: a 4-digit run by a
+    // year, shorter runs by 1..=12 (valid both as a day and as a month).
+    let mut out = String::with_capacity(original.len());
+    let chars: Vec<char> = original.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i].is_ascii_digit() {
+            let mut j = i;
+            while j < chars.len() && chars[j].is_ascii_digit() {
+                j += 1;
+            }
+            let w = j - i;
+            if w == 4 {
+                out.push_str(&(1950 + r.below(56)).to_string());
+            } else {
+                let v = 1 + r.below(12);
+                if w == 2 {
+                    out.push_str(&format!("{v:02}"));
+                } else {
+                    out.push_str(&v.to_string());
+                }
+            }
+            i = j;
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::Detector;
+    use crate::rules::RuleSet;
+
+    fn sur(entity: &str, v: &str, seed: u8) -> String {
+        let mut s = String::new();
+        write_surrogate(entity, v, &[seed; 32], &mut s);
+        s
+    }
+
+    fn found_as(d: &Detector, text: &str) -> Vec<String> {
+        d.find_all(text)
+            .iter()
+            .map(|f| d.rule(f.rule).entity.clone())
+            .collect()
+    }
+
+    #[test]
+    fn deterministic_per_digest() {
+        assert_eq!(sur("EMAIL", "a@b.com", 1), sur("EMAIL", "a@b.com", 1));
+        assert_ne!(sur("EMAIL", "a@b.com", 1), sur("EMAIL", "a@b.com", 2));
+    }
+
+    #[test]
+    fn checksummed_surrogates_are_valid_and_detected() {
+        let d = Detector::new(&RuleSet::builtin().unwrap()).unwrap();
+        for seed in 0..20u8 {
+            let id = sur("CN_RESIDENT_ID", "11010519491231002X", seed);
+            assert_eq!(
+                found_as(&d, &format!("身份证 {id} 。")),
+                ["CN_RESIDENT_ID"],
+                "{id}"
+            );
+            let card = sur("CREDIT_CARD", "4111 1111 1111 1111", seed);
+            assert!(card.starts_with('4') && card.len() == 19, "{card}");
+            assert_eq!(
+                found_as(&d, &format!("card {card} ok")),
+                ["CREDIT_CARD"],
+                "{card}"
+            );
+            let up = sur("CN_BANK_CARD", "6222021234567890128", seed);
+            assert_eq!(
+                found_as(&d, &format!("卡号 {up} ")),
+                ["CN_BANK_CARD"],
+                "{up}"
+            );
+            let iban = sur("IBAN", "DE89 3704 0044 0532 0130 00", seed);
+            assert_eq!(found_as(&d, &format!("IBAN {iban} ")), ["IBAN"], "{iban}");
+            let u = sur("CN_USCC", "91350100M000100Y43", seed);
+            assert_eq!(found_as(&d, &format!("代码 {u} ")), ["CN_USCC"], "{u}");
+            let s = sur("US_SSN", "123-45-6789", seed);
+            assert_eq!(found_as(&d, &format!("SSN {s} ")), ["US_SSN"], "{s}");
+        }
+    }
+
+    #[test]
+    fn formats_and_reserved_ranges() {
+        let e = sur("EMAIL", "alice@example.com", 3);
+        assert!(
+            e.ends_with("@example.com")
+                || e.ends_with("@example.org")
+                || e.ends_with("@example.net")
+        );
+        let p = sur("PHONE", "+86 139-1234-5678", 3);
+        assert!(
+            p.starts_with("+86 1") && p.len() == "+86 139-1234-5678".len(),
+            "{p}"
+        );
+        assert!(
+            sur("IPV4", "10.1.2.3", 3).starts_with("19")
+                || sur("IPV4", "10.1.2.3", 3).starts_with("20")
+        );
+        assert!(sur("IPV6", "fe80::1", 3).starts_with("2001:db8:"));
+        let gh = sur(
+            "GITHUB_TOKEN",
+            "ghp_R7d2Kq9XwL4mT8vN3bY6cJ1hF5gP0sZaQeWu",
+            3,
+        );
+        assert!(gh.starts_with("ghp_") && gh.len() == 40, "{gh}");
+        let key = "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----";
+        let k = sur("PRIVATE_KEY", key, 3);
+        assert!(
+            k.starts_with("-----BEGIN RSA PRIVATE KEY-----\n")
+                && k.ends_with("-----END RSA PRIVATE KEY-----")
+        );
+        assert_ne!(k, key);
+        assert_eq!(sur("PERSON", "张伟", 3).chars().count(), 2);
+        assert_eq!(sur("DATE_OF_BIRTH", "1990-05-12", 3).len(), 10);
+        assert_eq!(sur("UNKNOWN_TYPE", "x", 3), "<UNKNOWN_TYPE>");
+    }
+}
+
+#[cfg(test)]
+mod props {
+    use proptest::prelude::*;
+
+    use crate::detect::Detector;
+    use crate::pseudonym::{Key, Pseudonymizer, Style};
+    use crate::rules::RuleSet;
+    use crate::scrub::{Detections, Scrubber};
+    use crate::validate::{cn_id_check_char, luhn};
+
+    /// Compiled once: building the detector dominates a case otherwise.
+    fn scrubber() -> &'static Scrubber {
+        static S: std::sync::OnceLock<Scrubber> = std::sync::OnceLock::new();
+        S.get_or_init(|| {
+            let d = Detector::new(&RuleSet::builtin().unwrap()).unwrap();
+            let k = Key::from_material(&[42u8; 32]).unwrap();
+            Scrubber::new(d, Pseudonymizer::new(&k, Style::Tag))
+        })
+    }
+
+    fn visa(body: &[u8]) -> String {
+        let mut d = vec![4u8];
+        d.extend(body.iter().map(|x| x % 10));
+        for c in 0..10 {
+            d.push(c);
+            if luhn(&d) {
+                break;
+            }
+            d.pop();
+        }
+        d.iter().map(|x| char::from(b'0' + x)).collect()
+    }
+
+    fn cn_id(region: usize, y: u32, m: u32, d: u32, seq: u32) -> String {
+        let regions = ["110105", "310115", "440305", "510107", "620102"];
+        let s17 = format!(
+            "{}{y:04}{m:02}{d:02}{seq:03}",
+            regions[region % regions.len()]
+        );
+        let c = char::from(cn_id_check_char(s17.as_bytes()));
+        format!("{s17}{c}")
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        /// Generated checksum-valid values are found in varied surroundings, and the
+        /// scrubbed text matches no rule any more.
+        #[test]
+        fn valid_ids_and_cards_are_found_and_scrubbed(
+            body in proptest::collection::vec(0u8..10, 14),
+            region in 0usize..5, y in 1950u32..2006, m in 1u32..13, d in 1u32..29, seq in 0u32..1000,
+            pre in prop::sample::select(vec!["card ", "卡号：", "paid with ", "号码", "(", "\n"]),
+            post in prop::sample::select(vec![" ok", "，谢谢", ".", ")", "\n", ""]),
+        ) {
+            let s = scrubber();
+            let card = visa(&body);
+            let id = cn_id(region, y, m, d, seq);
+            let text = format!("{pre}{card}{post} 身份证{id}{post}");
+            let mut sc = s.scratch();
+            let found: Vec<String> = s
+                .findings(&text, &mut sc)
+                .iter()
+                .map(|f| s.detector().rule(f.rule).entity.clone())
+                .collect();
+            prop_assert!(found.contains(&"CREDIT_CARD".to_string()), "{text} {found:?}");
+            prop_assert!(found.contains(&"CN_RESIDENT_ID".to_string()), "{text} {found:?}");
+            let mut counts = Detections::default();
+            let out = s.scrub(&text, &mut sc, &mut counts).unwrap();
+            prop_assert!(s.detector().find_all(&out).is_empty(), "{out}");
+        }
+    }
+}
