@@ -171,6 +171,22 @@ pub fn filter(dir: &Path, rank: u32, rules: &RuleSet) -> Result<FilterReport> {
         .and_then(|v| v.as_i64())
         .unwrap_or(3) as i32;
 
+    // Parquet shards keep the run's row-group size and compression level.
+    let opts = crate::columnar::WriterOptions {
+        max_row_group_rows: m
+            .config
+            .get("row_group_rows")
+            .and_then(|v| v.as_u64())
+            .map_or(
+                crate::columnar::WriterOptions::default().max_row_group_rows,
+                |r| r as usize,
+            ),
+        compression: parquet::basic::Compression::ZSTD(
+            parquet::basic::ZstdLevel::try_new(zstd_level)
+                .map_err(|e| Error::Config(e.to_string()))?,
+        ),
+        ..Default::default()
+    };
     let mut cur = Cursor {
         docs: DocReader::open(&sigs::docs_path(dir, rank))?,
         removals: removals.iter().peekable(),
@@ -192,7 +208,7 @@ pub fn filter(dir: &Path, rank: u32, rules: &RuleSet) -> Result<FilterReport> {
             .unwrap_or(Path::new(""))
             .to_path_buf();
         if ext == "parquet" {
-            if let Some(info) = filter_parquet(&src, &dst_dir.join(&name), k, &mut cur)? {
+            if let Some(info) = filter_parquet(&src, &dst_dir.join(&name), k, &opts, &mut cur)? {
                 outputs.push(ShardInfo {
                     path: rel(&rel_dir, &info.path),
                     ..info
@@ -340,6 +356,7 @@ fn filter_parquet(
     src: &Path,
     dst: &Path,
     k: u32,
+    opts: &crate::columnar::WriterOptions,
     cur: &mut Cursor<'_>,
 ) -> Result<Option<ShardInfo>> {
     let file = crate::columnar::ParquetFile::open(src)?;
@@ -347,11 +364,7 @@ fn filter_parquet(
     if let Some(parent) = dst.parent() {
         std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
     }
-    let mut w = crate::columnar::ShardWriter::create(
-        &tmp,
-        file.schema().clone(),
-        &crate::columnar::WriterOptions::default(),
-    )?;
+    let mut w = crate::columnar::ShardWriter::create(&tmp, file.schema().clone(), opts)?;
     for batch in file.batches(file.batch_size_for(64 << 20)) {
         let batch = batch?;
         let mut keep = Vec::with_capacity(batch.num_rows());
