@@ -524,6 +524,17 @@ fn parquet_ranks_equal_one_run() {
         parquet_lines(&d.path("w3/final")) == want,
         "surviving rows differ"
     );
+    // The final shards keep the schema (metadata included) of a single run's.
+    let schema_of = |p: std::path::PathBuf| {
+        scrubline::columnar::ParquetFile::open(p)
+            .unwrap()
+            .fingerprint()
+            .to_string()
+    };
+    assert_eq!(
+        schema_of(d.path("w3/final/part-r00000-00000.parquet")),
+        schema_of(d.path("single/part-00000.parquet"))
+    );
 }
 
 /// The Slurm example of the docs, stage by stage as local processes with the variables a
