@@ -840,7 +840,8 @@ const KEY_AFTER: usize = 48;
 const KEY_VALUE_MAX: usize = 320;
 
 fn contains(hay: &[u8], needle: &[u8]) -> bool {
-    !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
+    // SIMD substring search: context checks run on every candidate, hundreds of words.
+    !needle.is_empty() && memchr::memmem::find(hay, needle).is_some()
 }
 
 fn next_char(text: &str, i: usize) -> usize {

@@ -12,6 +12,11 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
+thread_local! {
+    static ZSTD: std::cell::RefCell<Option<(i32, zstd::bulk::Compressor<'static>)>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 /// Output compression of JSONL shards.
 #[derive(
     Clone,
@@ -49,9 +54,18 @@ impl OutCompression {
     pub fn compress(self, data: &[u8], zstd_level: i32) -> Vec<u8> {
         match self {
             OutCompression::None => data.to_vec(),
-            OutCompression::Zstd => {
-                zstd::bulk::compress(data, zstd_level).expect("zstd compression of a memory buffer")
-            }
+            OutCompression::Zstd => ZSTD.with(|cell| {
+                // One compression context per thread, reused: making one per chunk costs a
+                // few percent of a run.
+                let mut cell = cell.borrow_mut();
+                if cell.as_ref().is_none_or(|(level, _)| *level != zstd_level) {
+                    let ctx = zstd::bulk::Compressor::new(zstd_level).expect("zstd level in range");
+                    *cell = Some((zstd_level, ctx));
+                }
+                let (_, ctx) = cell.as_mut().expect("set above");
+                ctx.compress(data)
+                    .expect("zstd compression of a memory buffer")
+            }),
             OutCompression::Gzip => {
                 let mut enc = flate2::write::GzEncoder::new(
                     Vec::with_capacity(data.len() / 3),
