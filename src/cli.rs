@@ -43,6 +43,88 @@ pub enum Command {
     /// Check an output folder against its manifest: hashes, sizes, record counts, missing
     /// and extra files. Exits 1 on any mismatch.
     Verify(VerifyArgs),
+    /// Resolve the input listing once into a plan file that every rank reads.
+    Plan(PlanArgs),
+    /// Global deduplication stages over the Parquet tables of a ranked run.
+    #[command(subcommand)]
+    Dedup(DedupCommand),
+    /// Run manifests of ranked runs.
+    #[command(subcommand)]
+    Manifest(ManifestCommand),
+}
+
+/// `scrubline plan`
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// Input file or folder (walked recursively in sorted order); repeatable.
+    #[arg(long, short, required = true, num_args = 1.., value_name = "PATH")]
+    pub input: Vec<PathBuf>,
+    /// The plan file to write (JSON).
+    #[arg(long, short, value_name = "PLAN")]
+    pub output: PathBuf,
+}
+
+/// Rank and world size of a task; see `scaleout::rank` for the environment fallbacks
+/// (SCRUBLINE_RANK, SLURM_ARRAY_TASK_ID, JOB_COMPLETION_INDEX, RANK).
+#[derive(Debug, Args)]
+pub struct RankArgs {
+    /// This task's rank (partition), 0-based.
+    #[arg(long, value_name = "R")]
+    pub rank: Option<u32>,
+    /// Number of ranks (partitions).
+    #[arg(long, value_name = "W")]
+    pub world_size: Option<u32>,
+    /// Added to the rank taken from the environment (Slurm arrays beyond MaxArraySize).
+    #[arg(long, value_name = "N")]
+    pub rank_offset: Option<u32>,
+}
+
+/// `scrubline dedup …`
+#[derive(Debug, Subcommand)]
+pub enum DedupCommand {
+    /// Duplicate edges of one hash partition (of W2; any W2, as many tasks as you like).
+    Candidates(DedupRankArgs),
+    /// Union-find over all edges (one task): which records each rank drops.
+    Cluster(DedupDirArgs),
+    /// Drop a rank's duplicates: final shards and manifest under DIR/final.
+    Filter(DedupFilterArgs),
+}
+
+/// A run folder.
+#[derive(Debug, Args)]
+pub struct DedupDirArgs {
+    /// The output folder of the ranked run.
+    pub dir: PathBuf,
+}
+
+/// A run folder and a partition.
+#[derive(Debug, Args)]
+pub struct DedupRankArgs {
+    /// The output folder of the ranked run.
+    pub dir: PathBuf,
+    /// Partition and partition count.
+    #[command(flatten)]
+    pub rank: RankArgs,
+}
+
+/// `scrubline dedup filter`
+#[derive(Debug, Args)]
+pub struct DedupFilterArgs {
+    /// The output folder of the ranked run.
+    pub dir: PathBuf,
+    /// The run rank to filter (the world size defaults to the run's).
+    #[command(flatten)]
+    pub rank: RankArgs,
+    /// Rule folder the run used instead of the built-in rules.
+    #[arg(long, env = env::PATTERNS, value_name = "DIR")]
+    pub patterns: Option<PathBuf>,
+}
+
+/// `scrubline manifest …`
+#[derive(Debug, Subcommand)]
+pub enum ManifestCommand {
+    /// Fold the per-rank manifests (DIR/final/_manifest, else DIR/_manifest) into one.
+    Merge(DedupDirArgs),
 }
 
 /// `scrubline verify`
@@ -100,8 +182,15 @@ pub struct PatternsArgs {
 #[derive(Debug, Args)]
 pub struct RunArgs {
     /// Input file or folder (walked recursively in sorted order); repeatable.
-    #[arg(long, short, required = true, num_args = 1.., value_name = "PATH")]
+    #[arg(long, short, required_unless_present = "plan", num_args = 1.., value_name = "PATH")]
     pub input: Vec<PathBuf>,
+    /// Run one rank of a partitioned run over this plan (`scrubline plan`): rank-named
+    /// shards, docs/sig tables for `scrubline dedup`, no in-run deduplication.
+    #[arg(long, value_name = "PLAN", conflicts_with = "input")]
+    pub plan: Option<PathBuf>,
+    /// Rank and world size with --plan (else from the environment).
+    #[command(flatten)]
+    pub rank: RankArgs,
     /// Output folder for shards, manifest and rejects.
     #[arg(long, short, value_name = "DIR")]
     pub output: PathBuf,
@@ -209,6 +298,29 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
     match cli.command {
         Command::Run(args) => run(*args),
         Command::Verify(args) => verify(&args),
+        Command::Plan(args) => {
+            let plan = crate::scaleout::plan::Plan::build(&args.input)?;
+            plan.write(&args.output)
+                .with_context(|| format!("writing {}", args.output.display()))?;
+            eprintln!(
+                "scrubline: plan of {} file(s) written to {}",
+                plan.files.len(),
+                args.output.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Dedup(cmd) => dedup(cmd),
+        Command::Manifest(ManifestCommand::Merge(args)) => {
+            let (m, out) = crate::scaleout::merge::merge(&args.dir)
+                .with_context(|| format!("merging the manifests of {}", args.dir.display()))?;
+            eprintln!(
+                "scrubline: merged {} output(s), {} records out; manifest: {}",
+                m.outputs.len(),
+                m.totals.records_out,
+                out.join(crate::manifest::FILE_NAME).display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Patterns(PatternsCommand::List(args)) => {
             let rules = load_rules(args.patterns.as_deref())?;
             print_out(&crate::rules::check::list(&rules))?;
@@ -262,6 +374,54 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn resolve(args: &RankArgs, default_world: Option<u32>) -> Result<(u32, u32)> {
+    use crate::scaleout::rank;
+    let (r, w, _) = rank::resolve_rank_from(
+        args.rank,
+        args.world_size.or(default_world),
+        args.rank_offset,
+        &rank::process_env,
+    )?;
+    Ok((r, w))
+}
+
+fn dedup(cmd: DedupCommand) -> Result<ExitCode> {
+    use crate::scaleout::{candidates, cluster, filter};
+    match cmd {
+        DedupCommand::Candidates(a) => {
+            let (p, w) = resolve(&a.rank, None)?;
+            let r = candidates::candidates(&a.dir, p, w)
+                .with_context(|| format!("dedup candidates {p}/{w} in {}", a.dir.display()))?;
+            eprintln!("scrubline: {}", serde_json::to_string(&r)?);
+        }
+        DedupCommand::Cluster(a) => {
+            let r = cluster::cluster(&a.dir)
+                .with_context(|| format!("dedup cluster in {}", a.dir.display()))?;
+            eprintln!(
+                "scrubline: {} edges, {} clusters, {} exact and {} near duplicates removed{}",
+                r.edges,
+                r.clusters,
+                r.exact_removed,
+                r.near_removed,
+                if r.skipped { " (already done)" } else { "" }
+            );
+        }
+        DedupCommand::Filter(a) => {
+            let (world, _) = candidates::run_tables(&a.dir)
+                .with_context(|| format!("reading the run in {}", a.dir.display()))?;
+            if let Some(w) = a.rank.world_size.filter(|&w| w != world) {
+                bail!("--world-size {w} differs from the run's world size {world}");
+            }
+            let (r, _) = resolve(&a.rank, Some(world))?;
+            let rules = load_rules(a.patterns.as_deref())?;
+            let rep = filter::filter(&a.dir, r, &rules)
+                .with_context(|| format!("dedup filter rank {r} in {}", a.dir.display()))?;
+            eprintln!("scrubline: {}", serde_json::to_string(&rep)?);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn verify(args: &VerifyArgs) -> Result<ExitCode> {
@@ -399,15 +559,54 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         max_rejects: args.max_rejects.or(file.max_rejects),
     };
     let key = resolve_key(args.key_file, file.key_file, args.quiet)?;
+    let (files, partition, sink) = match &args.plan {
+        None => {
+            if args.rank.rank.is_some() || args.rank.world_size.is_some() {
+                bail!("--rank and --world-size need --plan");
+            }
+            (None, None, None)
+        }
+        Some(plan_path) => {
+            let plan = crate::scaleout::plan::Plan::read(plan_path)?;
+            let (rank, world) = resolve(&args.rank, None)?;
+            let part = pipeline::Partition {
+                rank,
+                world_size: world,
+            };
+            cfg.inputs = plan.inputs.clone();
+            let done = crate::scaleout::rank_manifest_path(&args.output, rank).exists();
+            let sink: Option<Box<dyn crate::sink::RecordSink>> = if done {
+                None
+            } else {
+                let params = pipeline::minhash_params(&cfg);
+                let near = cfg.dedup && cfg.near_dup;
+                let opts = crate::scaleout::sigs::SigOptions {
+                    world,
+                    key_fingerprint: key.fingerprint(),
+                    // As in a single run: --no-dedup turns off near-dup too.
+                    near: near.then(|| params.scheme_id()),
+                    near_threshold: near.then_some(cfg.near_dup_threshold),
+                    skip_exact: !cfg.dedup,
+                    extra: Vec::new(),
+                };
+                Some(Box::new(crate::scaleout::sigs::SigSink::create(
+                    &args.output,
+                    rank,
+                    &opts,
+                )?))
+            };
+            (Some(plan.shard_of(rank, world)), Some(part), sink)
+        }
+    };
     let m = pipeline::run(pipeline::Job {
         cfg: &cfg,
         rt: &rt,
         rules: &rules,
         key: &key,
         out_dir: &args.output,
-        files: None,
-        partition: None,
-        sink: None,
+        files,
+        partition,
+        sink,
         dedup_report: args.dedup_report.clone(),
     })?;
     let t = &m.totals;

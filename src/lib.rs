@@ -46,6 +46,7 @@ pub mod output;
 pub mod pipeline;
 pub mod pseudonym;
 pub mod rules;
+pub mod scaleout;
 pub mod scrub;
 pub mod secret;
 pub mod select;

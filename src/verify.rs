@@ -68,10 +68,13 @@ impl std::fmt::Display for VerifyReport {
     }
 }
 
-/// Files the manifest does not list but a run writes.
+/// Files the manifest does not list but a run writes (per-rank manifests and reject files
+/// of a ranked run included: the merged manifest lists the merged rejects).
 fn is_bookkeeping(rel: &str) -> bool {
     rel == crate::manifest::FILE_NAME
         || rel == "dedup-report.jsonl"
+        || rel.starts_with("_manifest/")
+        || (rel.starts_with("rejects/rejects-r") && rel.ends_with(".jsonl"))
         || rel.starts_with(".scrubline/")
 }
 
@@ -175,6 +178,9 @@ fn open_decoded(path: &Path) -> Result<Box<dyn Read>> {
 }
 
 fn count_records(path: &Path) -> Result<u64> {
+    if path.extension().is_some_and(|e| e == "parquet") {
+        return Ok(crate::columnar::ParquetFile::open(path)?.num_rows());
+    }
     let mut r = open_decoded(path)?;
     let mut buf = vec![0u8; 1 << 16];
     let mut n = 0u64;

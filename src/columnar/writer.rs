@@ -159,6 +159,16 @@ impl ShardWriter {
         Ok(())
     }
 
+    /// Adds a key-value pair to the file's footer metadata (visible to every Parquet reader,
+    /// unlike the Arrow schema's own metadata, which only Arrow readers decode).
+    pub fn append_key_value_metadata(&mut self, key: &str, value: &str) {
+        self.inner
+            .append_key_value_metadata(parquet::file::metadata::KeyValue::new(
+                key.to_string(),
+                value.to_string(),
+            ));
+    }
+
     /// Rows written so far.
     pub fn rows(&self) -> u64 {
         self.rows

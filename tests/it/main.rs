@@ -5,5 +5,6 @@ mod parquet;
 mod props;
 mod reliability;
 mod run;
+mod scaleout;
 mod util;
 mod verify;
