@@ -579,11 +579,10 @@ fn run(args: RunArgs) -> Result<ExitCode> {
                 None
             } else {
                 let params = pipeline::minhash_params(&cfg);
-                let near = cfg.dedup && cfg.near_dup;
+                let near = cfg.near_dup;
                 let opts = crate::scaleout::sigs::SigOptions {
                     world,
                     key_fingerprint: key.fingerprint(),
-                    // As in a single run: --no-dedup turns off near-dup too.
                     near: near.then(|| params.scheme_id()),
                     near_threshold: near.then_some(cfg.near_dup_threshold),
                     skip_exact: !cfg.dedup,

@@ -439,7 +439,8 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
         fingerprinter: &fingerprinter,
         scan,
         dedup: dedup_sel,
-        dedup_on: cfg.dedup || sink.is_some(),
+        // Normalized content feeds both the exact fingerprint and the MinHash signature.
+        dedup_on: cfg.dedup || cfg.near_dup || sink.is_some(),
         max_record: cfg.max_record_bytes,
         format,
         minhasher: minhasher.as_ref(),

@@ -123,3 +123,35 @@ fn near_copies_removed_first_copy_kept_and_reported() {
     run(&d, "off", &["--no-near-dup"]);
     assert_eq!(records(&d.path("off")).len(), 200 + 50 + 80);
 }
+
+#[test]
+fn no_dedup_turns_off_the_exact_stage_only() {
+    let d = Dir::new();
+    d.write("in/a.jsonl", corpus());
+    let first = corpus().lines().next().unwrap().to_string();
+    d.write("in/b.jsonl", format!("{first}\n"));
+    run(&d, "out", &["--no-dedup"]);
+    let ids: Vec<String> = records(&d.path("out"))
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_string())
+        .collect();
+    // An exact copy is a near-copy at similarity 1.0: the near stage removes it.
+    assert_eq!(ids.iter().filter(|i| *i == "u0").count(), 1);
+    let near_left = ids
+        .iter()
+        .filter(|i| i.starts_with('n') || i.starts_with("zn"))
+        .count();
+    assert!(
+        near_left <= 4,
+        "near-copies still removed, {near_left} left"
+    );
+    let m = manifest(&d.path("out"));
+    assert_eq!(m["totals"]["duplicates_removed"], 0);
+    run(&d, "both_off", &["--no-dedup", "--no-near-dup"]);
+    let ids = records(&d.path("both_off"));
+    assert_eq!(
+        ids.iter().filter(|r| r["id"] == "u0").count(),
+        2,
+        "both flags keep every copy"
+    );
+}

@@ -171,7 +171,7 @@ fn duplicates_removed_first_copy_survives() {
     assert_eq!(ids, vec![1, 4, 5]);
     assert_eq!(manifest(&d.path("out"))["totals"]["duplicates_removed"], 4);
 
-    run_ok(&d, "in", "out_nodedup", &["--no-dedup"]).success();
+    run_ok(&d, "in", "out_nodedup", &["--no-dedup", "--no-near-dup"]).success();
     assert_eq!(records(&d.path("out_nodedup")).len(), 7);
 }
 
@@ -364,7 +364,7 @@ fn config_file_is_layered_under_flags() {
     );
     let cfg = d.write(
         "c.toml",
-        "[run]\nstyle = \"redact\"\ndedup = false\ncompression = \"none\"\n",
+        "[run]\nstyle = \"redact\"\ndedup = false\nnear_dup = false\ncompression = \"none\"\n",
     );
     run_ok(&d, "in", "out", &["--config", cfg.to_str().unwrap()]).success();
     let recs = records(&d.path("out"));
