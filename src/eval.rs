@@ -76,8 +76,19 @@ pub fn parse_jsonl(name: &str, text: &str) -> Result<Vec<Doc>> {
             continue;
         }
         // The error names the line, never its content: fixtures may be real data.
-        let doc: Doc = serde_json::from_str(line)
-            .map_err(|e| Error::rule(format!("{name}:{}", i + 1), e.to_string()))?;
+        // serde's own message can quote the offending value (`invalid type: string "…"`),
+        // so only its category and position are kept.
+        let doc: Doc = serde_json::from_str(line).map_err(|e| {
+            let what = match e.classify() {
+                serde_json::error::Category::Data => "a field has the wrong type or is missing",
+                serde_json::error::Category::Eof => "unexpected end of line",
+                _ => "not valid JSON",
+            };
+            Error::rule(
+                format!("{name}:{}", i + 1),
+                format!("{what} (column {})", e.column()),
+            )
+        })?;
         docs.push(doc);
     }
     Ok(docs)
