@@ -329,7 +329,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Patterns(PatternsCommand::Check(args)) => {
             let rules = load_rules(args.patterns.as_deref())?;
             let report = crate::rules::check::check(&rules);
-            print_out(&format!("{report}\n"))?;
+            print_out(&with_newline(report.to_string()))?;
             Ok(if report.ok() {
                 ExitCode::SUCCESS
             } else {
@@ -370,7 +370,7 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
                 }
             }
             let report = crate::eval::evaluate(&docs, &detector);
-            print_out(&format!("{report}\n"))?;
+            print_out(&with_newline(report.to_string()))?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -446,6 +446,15 @@ fn verify(args: &VerifyArgs) -> Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// `text`, ending in exactly one newline.
+fn with_newline(mut text: String) -> String {
+    while text.ends_with('\n') {
+        text.pop();
+    }
+    text.push('\n');
+    text
 }
 
 /// Writes to stdout; a closed pipe ends the command quietly (see `main`).
