@@ -181,7 +181,17 @@ impl Detector {
             // ("name", "key") from costing a second full pass.
             scratch.active.iter_mut().for_each(|a| *a = false);
             scratch.windows.clear();
+            let bytes = text.as_bytes();
             for m in ac.find_overlapping_iter(text) {
+                // A keyword written with a trailing space (`hey `, `dr `) is a whole word:
+                // it must also start one, or "they " would open a window on every page.
+                // Others may sit inside a word (German compounds: `Lieferadresse`).
+                if bytes[m.end() - 1] == b' '
+                    && m.start() > 0
+                    && bytes[m.start() - 1].is_ascii_alphanumeric()
+                {
+                    continue;
+                }
                 for &r in &word_rules[m.pattern().as_usize()] {
                     scratch.active[r as usize] = true;
                 }
@@ -880,6 +890,18 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    #[test]
+    fn a_whole_word_keyword_does_not_fire_inside_a_word() {
+        let d = builtin();
+        let kinds =
+            |t: &str| -> Vec<String> { entities(&d, t).into_iter().map(|(e, _)| e).collect() };
+        assert_eq!(
+            kinds("Hey Anna, thanks for the update."),
+            vec!["PERSON".to_string()]
+        );
+        assert!(kinds("Yesterday they Anna Schmidt met.").is_empty());
     }
 
     #[test]
