@@ -137,7 +137,7 @@ pub fn verify(dir: &Path, rescan: Option<&Scrubber>) -> Result<VerifyReport> {
             if !path.exists() {
                 continue;
             }
-            let reader = open_decoded(&path)?;
+            let reader = crate::output::open_shard(&path)?;
             for line in BufReader::new(reader).lines() {
                 let line = line.map_err(|e| Error::io(&path, e))?;
                 let Ok(text) = crate::json::validate(line.as_bytes()) else {
@@ -165,23 +165,11 @@ pub fn verify(dir: &Path, rescan: Option<&Scrubber>) -> Result<VerifyReport> {
     Ok(report)
 }
 
-fn open_decoded(path: &Path) -> Result<Box<dyn Read>> {
-    let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let name = path.to_string_lossy();
-    Ok(if name.ends_with(".zst") {
-        Box::new(zstd::stream::read::Decoder::new(f).map_err(|e| Error::io(path, e))?)
-    } else if name.ends_with(".gz") {
-        Box::new(flate2::read::MultiGzDecoder::new(f))
-    } else {
-        Box::new(f)
-    })
-}
-
 fn count_records(path: &Path) -> Result<u64> {
     if path.extension().is_some_and(|e| e == "parquet") {
         return Ok(crate::columnar::ParquetFile::open(path)?.num_rows());
     }
-    let mut r = open_decoded(path)?;
+    let mut r = crate::output::open_shard(path)?;
     let mut buf = vec![0u8; 1 << 16];
     let mut n = 0u64;
     loop {

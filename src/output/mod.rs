@@ -314,6 +314,19 @@ impl JsonlShards {
     }
 }
 
+/// Opens a JSONL shard for reading, decompressed as its name says (`.zst`, `.gz`, plain).
+pub fn open_shard(path: &Path) -> Result<Box<dyn std::io::Read>> {
+    let f = File::open(path).map_err(|e| Error::io(path, e))?;
+    let name = path.to_string_lossy();
+    Ok(if name.ends_with(".zst") {
+        Box::new(zstd::stream::read::Decoder::new(f).map_err(|e| Error::io(path, e))?)
+    } else if name.ends_with(".gz") {
+        Box::new(flate2::read::MultiGzDecoder::new(f))
+    } else {
+        Box::new(f)
+    })
+}
+
 /// Hashes a file (for `verify`).
 pub fn sha256_file(path: &Path) -> Result<(u64, String)> {
     let f = File::open(path).map_err(|e| Error::io(path, e))?;

@@ -18,7 +18,7 @@
 //! `manifest merge` reads it).
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use super::cluster::{self, Removal};
@@ -306,25 +306,13 @@ fn rel(dir: &Path, name: &str) -> String {
     }
 }
 
-fn open_decoded(path: &Path) -> Result<Box<dyn Read>> {
-    let f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let name = path.to_string_lossy();
-    Ok(if name.ends_with(".zst") {
-        Box::new(zstd::stream::read::Decoder::new(f).map_err(|e| Error::io(path, e))?)
-    } else if name.ends_with(".gz") {
-        Box::new(flate2::read::MultiGzDecoder::new(f))
-    } else {
-        Box::new(f)
-    })
-}
-
 fn filter_jsonl(
     src: &Path,
     k: u32,
     cur: &mut Cursor<'_>,
     emit: &mut dyn FnMut(&[u8], u64) -> Result<()>,
 ) -> Result<()> {
-    let mut r = BufReader::with_capacity(1 << 17, open_decoded(src)?);
+    let mut r = BufReader::with_capacity(1 << 17, crate::output::open_shard(src)?);
     let mut line = Vec::new();
     let mut chunk: Vec<u8> = Vec::new();
     let mut n = 0u64;
