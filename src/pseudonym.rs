@@ -196,50 +196,33 @@ impl Pseudonymizer {
 pub fn token_spans(text: &str, out: &mut Vec<(usize, usize)>) {
     let b = text.as_bytes();
     let mut i = 0;
-    while let Some(off) = b[i..].iter().position(|&c| c == b'<') {
+    while let Some(off) = memchr::memchr(b'<', &b[i..]) {
         let s = i + off;
-        let mut j = s + 1;
-        if j < b.len() && b[j].is_ascii_uppercase() {
-            while j < b.len()
-                && (b[j].is_ascii_uppercase() || b[j].is_ascii_digit() || b[j] == b'_')
-            {
-                j += 1;
-            }
-            // `_hex16` was consumed as part of TYPE only if the hex had no lowercase
-            // letters; handle both shapes by looking back for `_` + 16 hex.
-            let mut end = j;
-            if j < b.len() && b[j].is_ascii_hexdigit() {
-                let mut k = j;
-                while k < b.len() && b[k].is_ascii_hexdigit() && !b[k].is_ascii_uppercase() {
-                    k += 1;
-                }
-                end = k;
-            }
-            if end < b.len() && b[end] == b'>' && is_token(&text[s..=end]) {
-                out.push((s, end + 1));
-                i = end + 1;
-                continue;
-            }
+        let len = b[s + 1..]
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
+            .count();
+        let end = s + 1 + len;
+        if b.get(end) == Some(&b'>') && is_token(&text[s + 1..end]) {
+            out.push((s, end + 1));
+            i = end + 1;
+        } else {
+            i = s + 1;
         }
-        i = s + 1;
     }
 }
 
-fn is_token(t: &str) -> bool {
-    let inner = &t[1..t.len() - 1];
-    let (ty, hex) = match inner.rsplit_once('_') {
+/// `TYPE` or `TYPE_hex16`, the inside of a token.
+fn is_token(inner: &str) -> bool {
+    let ty = match inner.rsplit_once('_') {
         Some((ty, h))
-            if h.len() == 16
-                && h.bytes()
-                    .all(|c| c.is_ascii_digit() || (b'a'..=b'f').contains(&c)) =>
+            if h.len() == 16 && h.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) =>
         {
-            (ty, Some(h))
+            ty
         }
-        _ => (inner, None),
+        _ => inner,
     };
-    let _ = hex;
-    !ty.is_empty()
-        && ty.as_bytes()[0].is_ascii_uppercase()
+    ty.as_bytes().first().is_some_and(u8::is_ascii_uppercase)
         && ty
             .bytes()
             .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_')
@@ -266,7 +249,7 @@ mod tests {
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert_eq!(a.len(), "<EMAIL_".len() + 16 + 1);
-        assert!(is_token(&a));
+        assert!(is_token(&a[1..a.len() - 1]));
     }
 
     #[test]

@@ -105,9 +105,8 @@ pub fn discover(inputs: &[PathBuf]) -> Result<Vec<InputFile>> {
             files.push((input.clone(), format, compression, meta.len()));
         }
     }
-    let count = u32::try_from(files.len())
-        .map_err(|_| Error::Config("more than 2^32 input files".into()))?;
-    let _ = count;
+    // File indices are the high half of every doc id.
+    u32::try_from(files.len()).map_err(|_| Error::Config("more than 2^32 input files".into()))?;
     Ok(files
         .into_iter()
         .enumerate()

@@ -148,6 +148,7 @@ pub fn sync_dir(dir: &Path) -> Result<()> {
             .and_then(|d| d.sync_all())
             .map_err(|e| Error::io(dir, e))?;
     }
+    #[cfg(not(unix))]
     let _ = dir;
     Ok(())
 }

@@ -1,7 +1,6 @@
 //! Workers: parse, scrub and fingerprint one batch. Pure functions of the batch, the rules
 //! and the key; run in parallel on rayon threads with per-thread scratch space.
 
-use std::borrow::Cow;
 use std::ops::Range;
 
 use arrow_array::RecordBatch;
@@ -307,15 +306,21 @@ impl Worker<'_> {
         } = s;
         let matched = json::walk(text, &self.scan, &mut path, &mut |v| {
             let scanned = self.scan.selects(v.path);
-            let mut value = v.value;
-            if scanned {
-                if let Some(new) = self.scrubber.scrub(&value, scrub, found) {
-                    value = Cow::Owned(new.clone());
-                    edits.push((v.span, new));
-                }
-            }
+            let replaced = scanned
+                && match self.scrubber.scrub(&v.value, scrub, found) {
+                    Some(new) => {
+                        edits.push((v.span, new));
+                        true
+                    }
+                    None => false,
+                };
             if self.dedup_on {
-                content.add(self.dedup.as_ref(), scanned, v.path, &value);
+                let value = if replaced {
+                    &edits[edits.len() - 1].1
+                } else {
+                    &*v.value
+                };
+                content.add(self.dedup.as_ref(), scanned, v.path, value);
             }
         })?;
         if !matched {
