@@ -12,6 +12,7 @@
 //! the bytes are identical for any `--threads`. Memory is bounded by the window: a few
 //! batches of at most [`read::BATCH_BYTES`] per thread.
 
+mod pool;
 mod read;
 mod resume;
 mod work;
@@ -434,7 +435,12 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
         (Some(p), None) => Some(DedupReport::create(p)?),
         (None, _) => None,
     };
+    let window = (rt.threads.max(1) * 3).max(4);
+    // In flight at once: the channel (one window), the window being scrubbed and the one
+    // being written.
+    let bufs = std::sync::Arc::new(pool::Buffers::new(window * 3 + 1));
     let worker = Worker {
+        bufs: &bufs,
         scrubber: &scrubber,
         fingerprinter: &fingerprinter,
         scan,
@@ -452,8 +458,10 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
         .num_threads(threads)
         .build()
         .map_err(|e| Error::Config(format!("thread pool: {e}")))?;
-    let window = (threads * 3).max(4);
-    let (tx, rx) = crossbeam_channel::bounded(window * 2);
+    // One window read ahead is enough to keep the workers fed; a deeper queue only adds
+    // memory (a batch is BATCH_BYTES of input plus its rewritten copy).
+    let (tx, rx) = crossbeam_channel::bounded(window);
+    let reader_bufs = bufs.clone();
     let reader_files = files.clone();
     let max_record = usize::try_from(cfg.max_record_bytes).unwrap_or(usize::MAX);
     let batch_bytes = usize::try_from(cfg.batch_bytes)
@@ -461,7 +469,7 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
         .max(1);
     let reader = std::thread::Builder::new()
         .name("scrubline-reader".into())
-        .spawn(move || read::read_files(reader_files, max_record, batch_bytes, tx))
+        .spawn(move || read::read_files(reader_files, max_record, batch_bytes, &reader_bufs, tx))
         .map_err(|e| Error::Config(format!("reader thread: {e}")))?;
 
     let index_of: BTreeMap<u32, usize> = files
@@ -592,6 +600,7 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
     };
     let cx = Cx {
         cfg,
+        bufs: &bufs,
         format,
         index_of,
         file_paths,
@@ -884,7 +893,7 @@ impl Ordered {
                                 if let Some(c) = chunk.take() {
                                     chunks.push(c);
                                 }
-                                let mut buf = Vec::with_capacity(out.len());
+                                let mut buf = cx.bufs.bytes.take(out.len());
                                 buf.extend_from_slice(bytes);
                                 chunk = Some((self.shard_index, buf, 1));
                             }
@@ -944,11 +953,18 @@ impl Ordered {
                 entry.row_groups = end.row_groups;
                 entry.schema_sha256 = end.schema_sha256;
             }
+            if let Body::Lines(out) = p.body {
+                cx.bufs.bytes.give(out);
+            }
         }
         // Called on a rayon thread: compression fans out over the pool.
         let compressed: Vec<(u32, Vec<u8>, u64)> = chunks
             .into_par_iter()
-            .map(|(i, buf, n)| (i, cx.cfg.compression.compress(&buf, cx.cfg.zstd_level), n))
+            .map(|(i, buf, n)| {
+                let frame = cx.cfg.compression.compress(&buf, cx.cfg.zstd_level);
+                cx.bufs.bytes.give(buf);
+                (i, frame, n)
+            })
             .collect();
         for (i, frame, n) in compressed {
             self.jsonl.append(i, &frame, n)?;
@@ -995,6 +1011,7 @@ impl Ordered {
 /// What the ordered side reads but does not change.
 struct Cx<'a> {
     cfg: &'a RunConfig,
+    bufs: &'a pool::Buffers,
     format: OutputFormat,
     index_of: BTreeMap<u32, usize>,
     file_paths: BTreeMap<u32, String>,

@@ -8,12 +8,13 @@ use std::ops::Range;
 
 use arrow_array::RecordBatch;
 
+use super::pool::Buffers;
 use crate::columnar::ParquetFile;
 use crate::error::{Error, Result};
 use crate::input::{Decoded, Format, InputFile, LineItem, LineReader};
 
 /// A batch is cut once it holds this many bytes of input lines …
-pub const BATCH_BYTES: usize = 2 << 20;
+pub const BATCH_BYTES: usize = 1 << 20;
 /// … or this many lines.
 pub const BATCH_LINES: usize = 16 * 1024;
 /// Target decoded bytes per Parquet batch (rows per batch derived from the footer).
@@ -56,10 +57,16 @@ pub(crate) struct Batch {
 
 pub(crate) type Sender = crossbeam_channel::Sender<Result<Batch>>;
 
-pub(crate) fn read_files(files: Vec<InputFile>, max_record: usize, batch_bytes: usize, tx: Sender) {
+pub(crate) fn read_files(
+    files: Vec<InputFile>,
+    max_record: usize,
+    batch_bytes: usize,
+    bufs: &Buffers,
+    tx: Sender,
+) {
     for file in files {
         let ok = match file.format {
-            Format::Jsonl => read_jsonl(&file, max_record, batch_bytes, &tx),
+            Format::Jsonl => read_jsonl(&file, max_record, batch_bytes, bufs, &tx),
             Format::Parquet => read_parquet(&file, &tx),
         };
         if !ok {
@@ -73,7 +80,13 @@ fn send(tx: &Sender, b: Result<Batch>) -> bool {
     tx.send(b).is_ok()
 }
 
-fn read_jsonl(file: &InputFile, max_record: usize, batch_bytes: usize, tx: &Sender) -> bool {
+fn read_jsonl(
+    file: &InputFile,
+    max_record: usize,
+    batch_bytes: usize,
+    bufs: &Buffers,
+    tx: &Sender,
+) -> bool {
     let mut dec = match Decoded::open(file) {
         Ok(d) => d,
         Err(e) => {
@@ -85,8 +98,8 @@ fn read_jsonl(file: &InputFile, max_record: usize, batch_bytes: usize, tx: &Send
     let mut line = Vec::new();
     let new_batch = || {
         (
-            Vec::with_capacity(batch_bytes.min(BATCH_BYTES) + (64 << 10)),
-            Vec::new(),
+            bufs.bytes.take(batch_bytes.min(BATCH_BYTES) + (64 << 10)),
+            bufs.items.take(0),
         )
     };
     let (mut data, mut items): (Vec<u8>, Vec<Item>) = new_batch();
@@ -121,16 +134,18 @@ fn read_jsonl(file: &InputFile, max_record: usize, batch_bytes: usize, tx: &Send
             }
         }
         if data.len() >= batch_bytes || items.len() >= BATCH_LINES {
-            let (d, i) = std::mem::replace(&mut (data, items), new_batch());
+            let (d, i) = new_batch();
             let b = Batch {
                 file: file.index,
-                payload: Payload::Lines { data: d, items: i },
+                payload: Payload::Lines {
+                    data: std::mem::replace(&mut data, d),
+                    items: std::mem::replace(&mut items, i),
+                },
                 end: None,
             };
             if !send(tx, Ok(b)) {
                 return false;
             }
-            (data, items) = new_batch();
         }
     }
     if lr.lines() == 0 && items.is_empty() {

@@ -5,6 +5,7 @@ use std::ops::Range;
 
 use arrow_array::RecordBatch;
 
+use super::pool::Buffers;
 use super::read::{Batch, FileEnd, Item, ItemKind, Payload};
 use super::{reason, OutputFormat};
 use crate::columnar;
@@ -68,6 +69,7 @@ pub(crate) struct Processed {
 
 /// What the workers share (read-only).
 pub(crate) struct Worker<'a> {
+    pub bufs: &'a Buffers,
     pub scrubber: &'a Scrubber,
     pub fingerprinter: &'a Fingerprinter,
     pub scan: Selection,
@@ -185,7 +187,10 @@ impl Worker<'_> {
             end: b.end,
         };
         match b.payload {
-            Payload::Lines { data, items } => self.lines(b.file, &data, items, s, &mut p),
+            Payload::Lines { data, items } => {
+                self.lines(b.file, &data, items, s, &mut p);
+                self.bufs.bytes.give(data);
+            }
             Payload::Rows { first_row, batch } => self.rows(b.file, first_row, &batch, s, &mut p),
             Payload::Problems(items) => {
                 for item in items {
@@ -228,9 +233,10 @@ impl Worker<'_> {
 
     fn lines(&self, file: u32, data: &[u8], items: Vec<Item>, s: &mut Scratch, p: &mut Processed) {
         p.bytes_in = data.len() as u64;
-        let mut out = Vec::with_capacity(data.len() + data.len() / 8);
+        let mut out = self.bufs.bytes.take(data.len() + data.len() / 8);
         let mut values = Vec::new();
-        for item in items {
+        let mut items = items;
+        for item in items.drain(..) {
             let ItemKind::Line(range) = &item.kind else {
                 self.problem(file, item, p);
                 continue;
@@ -279,6 +285,7 @@ impl Worker<'_> {
                 }
             }
         }
+        self.bufs.items.give(items);
         p.body = match self.format {
             OutputFormat::Jsonl => Body::Lines(out),
             OutputFormat::Parquet => Body::Values(values),
