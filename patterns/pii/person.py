@@ -26,12 +26,13 @@ def lit(s):
     return "'''" + s + "'''"
 
 rules = []
-def rule(id, entity, desc, pattern, keywords, examples, negs, validator=None, priority=20, extra=""):
+def rule(id, entity, desc, pattern, keywords, examples, negs, validator=None, priority=20, extra="", keyword_at=None):
     r = f'[[rule]]\nid = "{id}"\nentity = "{entity}"\ndescription = "{desc}"\npattern = {lit(pattern)}\n'
     if validator: r += f'validator = "{validator}"\n'
     r += f'normalize = "lower"\npriority = {priority}\nopen_end = true\n'
     r += extra
     r += "keywords = [" + ", ".join(toml_str(k) for k in keywords) + "]\n"
+    if keyword_at: r += f'keyword_at = "{keyword_at}"\n'
     r += "examples = [" + ", ".join(toml_str(e) for e in examples) + "]\n"
     r += "negative_examples = [" + ", ".join(toml_str(e) for e in negs) + "]\n"
     rules.append(r)
@@ -57,11 +58,14 @@ rule("pii.person.label.1", "PERSON",
      # After an explicit name label and colon, any 2-4 Han characters that end there
      # (names with a surname missing from the list).
      + r"|(?:姓名|联系人|收件人|收货人|客户姓名|持卡人|开户名|户名|法定代表人|法人代表|寄件人)[\ \t]*[:：][\ \t]*(?P<value3>[\x{4e00}-\x{9fa5}]{2,4})(?:[^\x{4e00}-\x{9fa5}]|$)",
-     ["reporter", "reported by", "requester", "requested by", "submitted by", "created by", "assignee", "assigned to", "author", "signed", "guarantor", "borrower", "kontoinhaber", "titulaire", "auftraggeber", "antragsteller", "melder", "bearbeiter", "demandeur", "demandeuse", "signataire", "报修人", "报案人", "投诉人", "下单人", "购买人", "经手人", "签收人", "提货人", "借款人", "担保人", "报告人", "提交人", "处理人", "对接人", "name", "customer", "client", "contact", "patient", "employee", "applicant", "recipient", "sender", "passenger", "holder", "beneficiary", "attn", "attention", "guest", "tenant", "driver", "kunde", "kundin", "ansprechpartner", "empfänger", "absender", "inhaber", "nom", "prénom", "prenom", "destinataire", "expéditeur", "titulaire", "interlocuteur", "姓名", "联系人", "收件人", "收货人", "寄件人", "客户", "持卡人", "开户名", "户名", "乘客", "患者", "申请人", "负责人", "经办人", "法人代表", "法定代表人", "业主", "租客", "顾客"],
+     # Every label starts with one of these (keyword_at = "start" below), hence the
+     # compound and two-word labels ("vorname", "full name") next to "name".
+     ["reporter", "reported by", "requester", "requested by", "submitted by", "created by", "assignee", "assigned to", "author", "signed", "guarantor", "borrower", "full name", "account holder", "card", "vorname", "nachname", "vor-", "kontoinhaber", "titulaire", "auftraggeber", "antragsteller", "melder", "bearbeiter", "demandeur", "demandeuse", "signataire", "报修人", "报案人", "投诉人", "下单人", "购买人", "经手人", "签收人", "提货人", "借款人", "担保人", "报告人", "提交人", "处理人", "对接人", "name", "customer", "client", "contact", "patient", "employee", "applicant", "recipient", "sender", "passenger", "holder", "beneficiary", "attn", "attention", "guest", "tenant", "driver", "kunde", "kundin", "ansprechpartner", "empfänger", "absender", "inhaber", "nom", "prénom", "prenom", "destinataire", "expéditeur", "titulaire", "interlocuteur", "姓名", "联系人", "收件人", "收货人", "寄件人", "客户", "持卡人", "开户名", "户名", "乘客", "患者", "申请人", "负责人", "经办人", "法人代表", "法定代表人", "业主", "租客", "顾客"],
      ["Name: Alice Johnson", "姓名：张伟", "姓名：佴晓东，", "Customer: Bob O'Neil, phone", "Vorname: Jürgen", "Nom : Dupont Marie", "联系人：王小明 13912345678"],
      ["Name: required", "File name: report.pdf", "username: jdoe", "姓名：请填写", "the customer said hi", "顾客：订单一直没发货", "编号\t姓名\t邮箱"],
      validator="person_name",
-     extra='context = { deny = ["file name", "filename", "file_name", "host name", "hostname", "user name", "username", "user_name", "company name", "product name", "project name", "display name", "display_name", "domain name", "server name", "field name", "column name", "table name", "package name", "branch name", "model name", "device name", "network name", "event name", "variable name", "class name", "function name", "method name", "app name", "bucket name", "queue name", "topic name", "key name", "type name", "公司", "文件", "产品"], window = 14, deny_next = [":", "：", "address", "adresse", "complet", "name", "person", "info", "details", "number", "email", "e-mail", "phone", "id"] }\n')
+     extra='context = { deny = ["file name", "filename", "file_name", "host name", "hostname", "user name", "username", "user_name", "company name", "product name", "project name", "display name", "display_name", "domain name", "server name", "field name", "column name", "table name", "package name", "branch name", "model name", "device name", "network name", "event name", "variable name", "class name", "function name", "method name", "app name", "bucket name", "queue name", "topic name", "key name", "type name", "公司", "文件", "产品"], window = 14, deny_next = [":", "：", "address", "adresse", "complet", "name", "person", "info", "details", "number", "email", "e-mail", "phone", "id"] }\n',
+     keyword_at="start")
 
 rule("pii.person.intro.1", "PERSON",
      "Person's name in a self-introduction: my name is, je m'appelle, ich heiße, 我叫",
@@ -91,7 +95,9 @@ rule("pii.person.mail_header.1", "PERSON",
      ["@"],
      ["From: Jane Doe <jane.doe@example.com>", "cc \"Max Mustermann\" <max@example.org>", "发件人: 张伟 <zhangwei@example.cn>", "write to Pierre Martin <p.martin@example.fr>"],
      ["From: <noreply@example.com>", "see <alice@example.com>", "To: Support Team <help@example.com>"],
-     validator="person_name")
+     validator="person_name",
+     # Both forms end at the `<` or the `@` of the address.
+     keyword_at="end")
 
 SAFE_SUR = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵钱严覃武戴莫孔汤"
 titles = r"(?:Mr|Mrs|Ms|Mx|Miss|Dr|Prof|Herr|Frau|Monsieur|Madame|Mme|Mlle)"
@@ -106,9 +112,11 @@ rule("pii.person.greeting.1", "PERSON",
      ["Hi Team,", "Hello World!", "Dear Customer,", "Good morning Card: 4111", "Bonjour Tél : +33 1", "Hi all, the build is green", "我和先生一起去", "Dear Sir or Madam,"],
      validator="person_name")
 
+# The rest of the question line holds no colon: "Client: Full name: Zoe" is an answer
+# already, and the line after it is not.
 rule("pii.person.dialogue_answer.1", "PERSON",
      "Name given as the answer to a question about it, on the next dialogue turn (请问怎么称呼？ / 用户：刘洋)",
-     rf"(?x)(?:姓名|名字|称呼|叫什么|(?i:your\ name|full\ name|ihr\ name|ihren\ namen|votre\ nom))[^\n]{{0,24}}\r?\n[^\n:：]{{1,16}}[:：][\ \t]*(?:(?:我叫|我是|叫|是|(?i:it's|i'm|my\ name\ is|ich\ bin|je\ suis|c'est))[\ \t]*)?(?P<value>{NAME})[\ \t]*(?:[,，.。!！]|\r?\n|$)",
+     rf"(?x)(?:姓名|名字|称呼|叫什么|(?i:your\ name|full\ name|ihr\ name|ihren\ namen|votre\ nom))[^\n:：]{{0,24}}\r?\n[^\n:：]{{1,16}}[:：][\ \t]*(?:(?:我叫|我是|叫|是|(?i:it's|i'm|my\ name\ is|ich\ bin|je\ suis|c'est))[\ \t]*)?(?P<value>{NAME})[\ \t]*(?:[,，.。!！]|\r?\n|$)",
      ["姓名", "名字", "称呼", "叫什么", "your name", "full name", "ihr name", "ihren namen", "votre nom"],
      ["客服：请提供收货人姓名\n用户：刘洋\n", "Agent: May I have your full name?\nUser: Dana Whitfield\n", "客服：请问怎么称呼？\n顾客：张伟"],
      ["客服：请提供姓名\n用户：好的稍等", "Agent: your name?\nUser: why do you need it?", "客服：请问姓名？\n用户：姓名：张伟"],

@@ -16,6 +16,7 @@
 //! priority = 50                 # ties between overlapping candidates (higher wins)
 //! context = { words = ["passport", "护照"], window = 48, require = true }
 //! keywords = ["passport", "护照"]  # optional prefilter: the rule runs only near these
+//! keyword_at = "start"          # optional: where a match lies relative to a keyword hit
 //! scope = "text"                # or "csv_column": pattern matches a CSV header cell
 //! open_end = false              # value may be cut short before a later finding
 //! examples = ["write to alice@example.com"]
@@ -71,6 +72,21 @@ pub enum Scope {
     /// cell below a matching header cell is a value. Used for `id,name,email` exports,
     /// where nothing labels each value.
     CsvColumn,
+}
+
+/// Where a keyword-gated rule's match lies relative to one of its keywords (see
+/// [`Rule::keyword_at`]). A promise about the pattern: a wrong value loses matches.
+/// `patterns check` and a test compare the fast scan with the window scan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum KeywordAt {
+    /// Every match starts with one of the keywords, or one character before it (a
+    /// boundary such as `(?:^|[^A-Za-z])`): labels like `Customer:`.
+    Start,
+    /// Every match ends at or before the end of one of the keywords and starts at most 64
+    /// bytes before it: `Jane Doe <jane@` ends at its `@`.
+    End,
 }
 
 /// Context words near a match that a rule needs, or that veto it.
@@ -142,6 +158,11 @@ pub struct Rule {
     /// all; a cheap prefilter for rules that only fire next to a keyword.
     #[serde(default)]
     pub keywords: Vec<String>,
+    /// Where a match lies relative to a keyword hit, when the pattern guarantees it; lets
+    /// the detector try a few positions instead of scanning a window around every hit.
+    /// Unset: the match may be anywhere near the keyword (context rules).
+    #[serde(default)]
+    pub keyword_at: Option<KeywordAt>,
     /// Texts in which the rule must find something (`patterns check`).
     #[serde(default)]
     pub examples: Vec<String>,
@@ -278,6 +299,9 @@ fn check_rule_shape(rule: &Rule) -> Result<()> {
             .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_');
     if !entity_ok {
         return Err(Error::rule(&rule.id, "entity must be UPPER_SNAKE_CASE"));
+    }
+    if rule.keyword_at.is_some() && rule.keywords.is_empty() {
+        return Err(Error::rule(&rule.id, "keyword_at needs keywords"));
     }
     if rule.normalize == Normalizer::Phone && rule.country_code.is_none() {
         // Without a country code, national and international forms of one number would
