@@ -72,11 +72,13 @@ rule("pii.person.intro.1", "PERSON",
      rf"(?x)(?:(?i:my\ name\ is|my\ name's|name's|je\ m'appelle|je\ m’appelle|ich\ heiße|ich\ heisse|mein\ name\ ist|call\ me)[\ \t]+(?P<value>{NAME_L})"
      + rf"|(?i:i'm|i’m|i\ am|it's|it’s|je\ suis|moi\ c'est|c'est|ich\ bin|hier\ ist|this\ is)[\ \t]+(?:(?P<value2>{NAME_L2})|(?P<value3>{LW})(?:,|\ (?:from|here|speaking|von|vom|aus|de\ la|de\ l'|du|chez|with)(?-u:\b)))"
      + rf"|(?:我叫|我的名字是|我的名字叫|本人|鄙人|我姓名是|我是)[\ \t]*(?P<value4>{NAME_H}))",
-     ["name", "appelle", "heiße", "heisse", "call me", "i'm", "i’m", "i am", "it's", "it’s", "je suis", "c'est", "ich bin", "hier ist", "this is", "我叫", "名字", "本人", "鄙人", "我是"],
+     # Every phrase starts with one of these (keyword_at = "start").
+     ["my name", "name's", "je m'appelle", "je m’appelle", "ich heiße", "ich heisse", "mein name", "call me", "i'm", "i’m", "i am", "it's", "it’s", "je suis", "moi c'est", "c'est", "ich bin", "hier ist", "this is", "我叫", "我的名字", "本人", "鄙人", "我姓名", "我是"],
      ["Hi, my name is Sarah Connor.", "我叫李娜，", "Bonjour, je m'appelle Camille Martin", "Hallo, ich heiße Lukas Weber", "Hi, I'm Tom from billing", "I am Maria Garcia"],
      ["I'm Sorry about that", "I am not sure", "我叫车", "I'm happy to help", "this is Python code", "我是学生", "my name is Name: x"],
      validator="person_name",
-     extra='context = { deny_next = [":", "："] }\n')
+     extra='context = { deny_next = [":", "："] }\n',
+     keyword_at="start")
 
 closings = r"(?:(?i:thanks|thank\ you|many\ thanks|thanks\ again|best|best\ regards|kind\ regards|warm\ regards|regards|cheers|sincerely|yours\ sincerely|yours\ truly|all\ the\ best|mit\ freundlichen\ grüßen|mit\ freundlichen\ grüssen|freundliche\ grüße|viele\ grüße|beste\ grüße|liebe\ grüße|herzliche\ grüße|gruß|grüße|mfg|lg|vg|cordialement|bien\ cordialement|bien\ à\ vous|salutations|sincères\ salutations|meilleures\ salutations|amicalement|bonne\ journée|merci)|此致|敬礼|谢谢|祝好|顺祝商祺|顺颂商祺|祝商祺|此致敬礼)"
 rule("pii.person.signature.1", "PERSON",
@@ -107,10 +109,13 @@ rule("pii.person.greeting.1", "PERSON",
      + rf"|(?-u:\b){titles}\.?\ (?P<value2>{NAME_L})"
      + rf"|(?:尊敬的|亲爱的)(?P<value3>{NAME_H})"
      + rf"|(?P<value4>[{SAFE_SUR}](?:先生|女士|小姐|老师|经理|总监|医生|律师|师傅))",
-     ["dear", "hi ", "hi,", "hello", "hey ", "good morning", "good afternoon", "good evening", "liebe", "hallo", "guten tag", "geehrte", "bonjour", "bonsoir", "salut", " cher ", "chère", "mr.", "mr ", "mrs", " ms ", "ms.", "mx.", "miss ", "dr.", "dr ", "prof.", "herr ", "frau ", "monsieur", "madame", "mme", "mlle", "先生", "女士", "小姐", "老师", "经理", "总监", "医生", "律师", "师傅", "尊敬的", "亲爱的"],
+     # Every form starts with one of these, or one character before it (the boundary
+     # before "dear", the surname before "先生"): keyword_at = "start".
+     ["dear", "hi ", "hi\t", "hi,", "hello", "hey ", "hey\t", "good morning", "good afternoon", "good evening", "liebe", "hallo", "guten tag", "sehr geehrte", "bonjour", "bonsoir", "salut", "cher ", "cher\t", "chère", "mr.", "mr ", "mrs", "ms ", "ms.", "mx.", "mx ", "miss", "dr.", "dr ", "prof", "herr", "frau", "monsieur", "madame", "mme", "mlle", "先生", "女士", "小姐", "老师", "经理", "总监", "医生", "律师", "师傅", "尊敬的", "亲爱的"],
      ["Dear Anna Schmidt,", "Hi John!", "Sehr geehrter Herr Müller,", "Bonjour Madame Dupont,", "I spoke to Mr. Thornbury yesterday", "张先生您好", "尊敬的李娜：", "Hello Priya,\nthanks"],
      ["Hi Team,", "Hello World!", "Dear Customer,", "Good morning Card: 4111", "Bonjour Tél : +33 1", "Hi all, the build is green", "我和先生一起去", "Dear Sir or Madam,"],
-     validator="person_name")
+     validator="person_name",
+     keyword_at="start")
 
 # The rest of the question line holds no colon: "Client: Full name: Zoe" is an answer
 # already, and the line after it is not.
