@@ -116,19 +116,34 @@ impl Folder<'_> {
         self.pending_space = false;
     }
 
-    /// Folds ASCII text a byte at a time (words are short: copying them whole and
-    /// lowercasing in place measured slower).
+    /// Folds ASCII text. A lone space between two visible characters folds to itself, so
+    /// text is copied in runs that end only at other blanks (newlines, tabs, double
+    /// spaces), then lowercased in place; a byte at a time cost twice as much.
     fn push_ascii(&mut self, text: &str) {
-        self.out.reserve(text.len());
-        for &b in text.as_bytes() {
-            if is_ascii_space(b) {
+        let b = text.as_bytes();
+        self.out.reserve(b.len());
+        let mut i = 0;
+        while i < b.len() {
+            if is_ascii_space(b[i]) {
                 self.pending_space = true;
-            } else {
-                if self.pending_space {
-                    self.space_before_next();
-                }
-                self.out.push(char::from(b.to_ascii_lowercase()));
+                i += 1;
+                continue;
             }
+            let mut j = i + 1;
+            while j < b.len() {
+                if !is_ascii_space(b[j]) {
+                    j += 1;
+                } else if b[j] == b' ' && j + 1 < b.len() && !is_ascii_space(b[j + 1]) {
+                    j += 2;
+                } else {
+                    break;
+                }
+            }
+            self.space_before_next();
+            let at = self.out.len();
+            self.out.push_str(&text[i..j]);
+            self.out[at..].make_ascii_lowercase();
+            i = j;
         }
     }
 
