@@ -28,6 +28,9 @@ pub enum Problem {
     NegativeMatched(usize),
     /// Another rule already uses this id.
     DuplicateId,
+    /// With its `keyword_at`, the rule finds something else in `examples[i]` than the
+    /// window scan does: the promise about where matches lie does not hold.
+    KeywordAtBroken(usize),
 }
 
 impl fmt::Display for Problem {
@@ -39,6 +42,11 @@ impl fmt::Display for Problem {
             Problem::ExampleMissed(i) => write!(f, "examples[{i}] is not found"),
             Problem::NegativeMatched(i) => write!(f, "negative_examples[{i}] is found"),
             Problem::DuplicateId => f.write_str("duplicate rule id"),
+            Problem::KeywordAtBroken(i) => write!(
+                f,
+                "examples[{i}] is found differently with keyword_at than without: \
+                 the match does not lie where keyword_at says"
+            ),
         }
     }
 }
@@ -168,6 +176,17 @@ fn check_rule(rule: &Rule, problems: &mut Vec<Problem>) {
             problems.push(Problem::NegativeMatched(i));
         }
     }
+    if rule.keyword_at.is_some() {
+        let mut plain = rule.clone();
+        plain.keyword_at = None;
+        if let Ok(windowed) = Detector::new(&RuleSet::from_rules(vec![plain])) {
+            for (i, ex) in rule.examples.iter().enumerate() {
+                if detector.find_all(ex) != windowed.find_all(ex) {
+                    problems.push(Problem::KeywordAtBroken(i));
+                }
+            }
+        }
+    }
 }
 
 /// One line per rule for `scrubline patterns list`: id, entity type, description.
@@ -185,6 +204,33 @@ pub fn list(set: &RuleSet) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_false_keyword_at_fails_the_check() {
+        // The name comes before the keyword, so "start" is a false promise.
+        let rule: Rule = toml::from_str(
+            r#"
+            id = "t.sir.1"
+            entity = "PERSON"
+            pattern = '(?P<value>[A-Z][a-z]+) Sir'
+            keywords = ["sir"]
+            keyword_at = "start"
+            examples = ["thanks, Smith Sir"]
+            negative_examples = ["nothing here"]
+            "#,
+        )
+        .unwrap();
+        let report = check(&RuleSet::from_rules(vec![rule.clone()]));
+        assert!(report.rules[0]
+            .problems
+            .iter()
+            .any(|p| matches!(p, Problem::KeywordAtBroken(0))));
+        let fixed = Rule {
+            keyword_at: None,
+            ..rule
+        };
+        assert!(check(&RuleSet::from_rules(vec![fixed])).ok());
+    }
 
     #[test]
     fn builtin_rules_pass_their_own_examples() {
