@@ -435,7 +435,8 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
         (Some(p), None) => Some(DedupReport::create(p)?),
         (None, _) => None,
     };
-    let window = (rt.threads.max(1) * 3).max(4);
+    let threads = rt.threads.max(1);
+    let window = (threads * 3).max(4);
     // In flight at once: the channel (one window), the window being scrubbed and the one
     // being written.
     let bufs = std::sync::Arc::new(pool::Buffers::new(window * 3 + 1));
@@ -453,7 +454,6 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
         want_id: report.is_some(),
     };
 
-    let threads = rt.threads.max(1);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads)
         .build()
