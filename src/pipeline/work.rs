@@ -250,6 +250,9 @@ impl Worker<'_> {
             let start = out.len();
             match self.record(bytes, s, &mut out) {
                 Ok(fp) => {
+                    // From the scrubbed record: the report must not hold an `id` that the
+                    // shard itself no longer holds.
+                    let id = self.want_id.then(|| top_level_id(&out[start..])).flatten();
                     if self.format == OutputFormat::Parquet {
                         let v = serde_json::from_slice(&out[start..])
                             .expect("scrubbed record is valid JSON");
@@ -260,7 +263,6 @@ impl Worker<'_> {
                     }
                     p.rules.append(&mut s.found);
                     let sketch = self.near(s, &mut p.bands);
-                    let id = self.want_id.then(|| top_level_id(bytes)).flatten();
                     p.recs.push(OutRec {
                         ordinal: item.line,
                         end: out.len(),

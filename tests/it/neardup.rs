@@ -155,3 +155,17 @@ fn no_dedup_turns_off_the_exact_stage_only() {
         "both flags keep every copy"
     );
 }
+
+/// The report's `id` is the one the shard holds: scrubbed, never the raw value.
+#[test]
+fn dedup_report_ids_are_scrubbed() {
+    let d = Dir::new();
+    let line = r#"{"id":"alice.jones@example.com","text":"the same text twice"}"#;
+    d.write("in/a.jsonl", format!("{line}\n{line}\n"));
+    let report = d.path("report.jsonl");
+    run(&d, "out", &["--dedup-report", report.to_str().unwrap()]);
+    let text = std::fs::read_to_string(&report).unwrap();
+    assert_eq!(text.lines().count(), 1, "{text}");
+    assert!(!text.contains("alice.jones"), "{text}");
+    assert!(text.contains("<EMAIL_"), "{text}");
+}
