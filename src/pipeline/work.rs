@@ -491,13 +491,30 @@ impl Worker<'_> {
         fps
     }
 
-    /// A rejected line scrubbed as plain text, so rejects hold no raw values either.
+    /// A rejected line, scrubbed, so rejects hold no raw values either. Detection must see
+    /// decoded text: a value written with JSON escapes (`alice\u0040example.com`) is not
+    /// found in the raw line. Valid JSON (a missing field, a non-object) has every string
+    /// scrubbed in place; anything else is decoded leniently and scrubbed as text.
     fn scrub_plain(&self, bytes: &[u8], s: &mut Scratch) -> String {
-        let lossy = String::from_utf8_lossy(bytes);
         let mut ignored = Vec::new();
+        if let Ok(text) = json::validate(bytes) {
+            let mut edits = Vec::new();
+            let mut path = Vec::new();
+            let walked = json::walk(text, &Selection::all(), &mut path, &mut |v| {
+                if let Some(new) = self.scrubber.scrub(&v.value, &mut s.scrub, &mut ignored) {
+                    edits.push((v.span, new));
+                }
+            });
+            if walked.is_ok() {
+                let mut out = Vec::with_capacity(text.len());
+                json::splice(text, &edits, &mut out);
+                return String::from_utf8(out).expect("spliced JSON is UTF-8");
+            }
+        }
+        let decoded = json::unescape_lenient(&String::from_utf8_lossy(bytes));
         self.scrubber
-            .scrub(&lossy, &mut s.scrub, &mut ignored)
-            .unwrap_or_else(|| lossy.into_owned())
+            .scrub(&decoded, &mut s.scrub, &mut ignored)
+            .unwrap_or(decoded)
     }
 }
 

@@ -432,3 +432,25 @@ fn one_number_one_token_however_it_is_written() {
     }
     assert_eq!(all.len(), 1, "{all:?}");
 }
+
+/// A rejected line is scrubbed after its JSON escapes are decoded, so an escape cannot
+/// hide a value from the detector: valid JSON without the field, and a broken line.
+#[test]
+fn rejects_hold_no_value_hidden_behind_json_escapes() {
+    let d = Dir::new();
+    d.write(
+        "in/a.jsonl",
+        concat!(
+            "{\"body\":\"mail alice.jones\\u0040example.com\"}\n",
+            "{\"text\":\"mail bob.smith\\u0040example.org\n",
+            "{\"text\":\"fine\"}\n",
+        ),
+    );
+    run_ok(&d, "in", "out", &["--field", "text"]).code(3);
+    let rejects = std::fs::read_to_string(d.path("out/rejects/rejects.jsonl")).unwrap();
+    assert_eq!(rejects.lines().count(), 2, "{rejects}");
+    for raw in ["alice.jones", "bob.smith"] {
+        assert!(!rejects.contains(raw), "raw value in rejects: {rejects}");
+    }
+    assert_eq!(rejects.matches("<EMAIL_").count(), 2, "{rejects}");
+}
