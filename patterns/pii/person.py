@@ -60,7 +60,7 @@ rule("pii.person.label.1", "PERSON",
      + r"|(?:姓名|联系人|收件人|收货人|客户姓名|持卡人|开户名|户名|法定代表人|法人代表|寄件人)[\ \t]*[:：][\ \t]*(?P<value3>[\x{4e00}-\x{9fa5}]{2,4})(?:[^\x{4e00}-\x{9fa5}]|$)",
      # Every label starts with one of these (keyword_at = "start" below), hence the
      # compound and two-word labels ("vorname", "full name") next to "name".
-     ["reporter", "reported by", "requester", "requested by", "submitted by", "created by", "assignee", "assigned to", "author", "signed", "guarantor", "borrower", "full name", "account holder", "card", "vorname", "nachname", "vor-", "kontoinhaber", "titulaire", "auftraggeber", "antragsteller", "melder", "bearbeiter", "demandeur", "demandeuse", "signataire", "报修人", "报案人", "投诉人", "下单人", "购买人", "经手人", "签收人", "提货人", "借款人", "担保人", "报告人", "提交人", "处理人", "对接人", "name", "customer", "client", "contact", "patient", "employee", "applicant", "recipient", "sender", "passenger", "holder", "beneficiary", "attn", "attention", "guest", "tenant", "driver", "kunde", "kundin", "ansprechpartner", "empfänger", "absender", "inhaber", "nom", "prénom", "prenom", "destinataire", "expéditeur", "titulaire", "interlocuteur", "姓名", "联系人", "收件人", "收货人", "寄件人", "客户", "持卡人", "开户名", "户名", "乘客", "患者", "申请人", "负责人", "经办人", "法人代表", "法定代表人", "业主", "租客", "顾客"],
+     ["reporter", "reported by", "requester", "requested by", "submitted by", "created by", "assignee", "assigned to", "author", "signed", "guarantor", "borrower", "full name", "account holder", "cardholder", "card holder", "vorname", "nachname", "vor-", "kontoinhaber", "titulaire", "auftraggeber", "antragsteller", "melder", "bearbeiter", "demandeur", "demandeuse", "signataire", "报修人", "报案人", "投诉人", "下单人", "购买人", "经手人", "签收人", "提货人", "借款人", "担保人", "报告人", "提交人", "处理人", "对接人", "name", "customer", "client", "contact", "patient", "employee", "applicant", "recipient", "sender", "passenger", "beneficiary", "attn", "attention", "guest", "tenant", "driver", "kunde", "kundin", "ansprechpartner", "empfänger", "absender", "inhaber", "nom", "prénom", "prenom", "destinataire", "expéditeur", "interlocuteur", "姓名", "联系人", "收件人", "收货人", "寄件人", "客户", "持卡人", "开户名", "户名", "乘客", "患者", "申请人", "负责人", "经办人", "法人代表", "法定代表人", "业主", "租客", "顾客"],
      ["Name: Alice Johnson", "姓名：张伟", "姓名：佴晓东，", "Customer: Bob O'Neil, phone", "Vorname: Jürgen", "Nom : Dupont Marie", "联系人：王小明 13912345678"],
      ["Name: required", "File name: report.pdf", "username: jdoe", "姓名：请填写", "the customer said hi", "顾客：订单一直没发货", "编号\t姓名\t邮箱"],
      validator="person_name",
@@ -111,7 +111,7 @@ rule("pii.person.greeting.1", "PERSON",
      + rf"|(?P<value4>[{SAFE_SUR}](?:先生|女士|小姐|老师|经理|总监|医生|律师|师傅))",
      # Every form starts with one of these, or one character before it (the boundary
      # before "dear", the surname before "先生"): keyword_at = "start".
-     ["dear", "hi ", "hi\t", "hi,", "hello", "hey ", "hey\t", "good morning", "good afternoon", "good evening", "liebe", "hallo", "guten tag", "sehr geehrte", "bonjour", "bonsoir", "salut", "cher ", "cher\t", "chère", "mr.", "mr ", "mrs", "ms ", "ms.", "mx.", "mx ", "miss", "dr.", "dr ", "prof", "herr", "frau", "monsieur", "madame", "mme", "mlle", "先生", "女士", "小姐", "老师", "经理", "总监", "医生", "律师", "师傅", "尊敬的", "亲爱的"],
+     ["dear", "hi ", "hi\t", "hi,", "hello", "hey ", "hey\t", "good morning", "good afternoon", "good evening", "liebe", "hallo", "guten tag", "sehr geehrte", "bonjour", "bonsoir", "salut", "cher ", "cher\t", "chère", "mr.", "mr ", "mrs.", "mrs ", "ms ", "ms.", "mx.", "mx ", "miss.", "miss ", "dr.", "dr ", "prof.", "prof ", "herr.", "herr ", "frau.", "frau ", "monsieur", "madame", "mme", "mlle", "先生", "女士", "小姐", "老师", "经理", "总监", "医生", "律师", "师傅", "尊敬的", "亲爱的"],
      ["Dear Anna Schmidt,", "Hi John!", "Sehr geehrter Herr Müller,", "Bonjour Madame Dupont,", "I spoke to Mr. Thornbury yesterday", "张先生您好", "尊敬的李娜：", "Hello Priya,\nthanks"],
      ["Hi Team,", "Hello World!", "Dear Customer,", "Good morning Card: 4111", "Bonjour Tél : +33 1", "Hi all, the build is green", "我和先生一起去", "Dear Sir or Madam,"],
      validator="person_name",
@@ -175,10 +175,10 @@ rule("pii.address.cn_change.1", "ADDRESS",
 dob_labels = r"(?:(?i:date\ of\ birth|birth\ ?date|birthday|d\.o\.b\.?|dob|born\ on|born|geburtsdatum|geburtstag|geboren\ am|geboren|geb\.|date\ de\ naissance|né\ le|née\ le|né\(e\)\ le|date\ naiss\.?)|出生日期|出生年月日|出生年月|出生于|生日|出生)"
 rule("pii.date_of_birth.1", "DATE_OF_BIRTH",
      "Date of birth after a label: DOB, date of birth, 出生日期, Geburtsdatum, né le",
-     rf"(?x)(?:^|[^A-Za-z0-9])?{dob_labels}[\ \t]*(?:[:：=\-]|is|was|am|le|on|ist|是|为)?[\ \t]*(?:on\ |am\ |le\ )?(?P<value>{DATE})",
+     rf"(?x)(?:^|[^A-Za-z0-9])(?:{dob_labels})[\ \t]*(?:[:：=\-]|is|was|am|le|on|ist|是|为)?[\ \t]*(?:on\ |am\ |le\ )?(?P<value>{DATE})",
      ["birth", "dob", "d.o.b", "born", "geburt", "geboren", "geb.", "naissance", "né", "née", "出生", "生日"],
      ["DOB: 1985-03-14", "出生日期：1990年5月12日", "Geburtsdatum: 12.05.1978", "née le 3 mars 1992", "born on July 4, 1976", "date of birth 04/07/1976"],
-     ["DOB: unknown", "birthday party on Friday", "出生日期：不详"],
+     ["signé le 12/05/2020", "Ergeb. 12.05.2020", "DOB: unknown", "birthday party on Friday", "出生日期：不详"],
      validator="date", priority=25)
 
 open(os.path.join(os.path.dirname(os.path.abspath(__file__)), 'person.toml'), 'w', encoding='utf-8').write(
