@@ -134,9 +134,14 @@ impl Detector {
             let mut words = Vec::new();
             let mut word_rules = Vec::new();
             for &ri in &keyed {
+                // The scan ignores ASCII case: `apiKey` next to `apikey` would report (and
+                // try the rule) twice per hit.
+                let mut seen = std::collections::BTreeSet::new();
                 for w in &compiled[ri as usize].rule.keywords {
-                    words.push(w.clone());
-                    word_rules.push(ri);
+                    if seen.insert(w.to_ascii_lowercase()) {
+                        words.push(w.clone());
+                        word_rules.push(ri);
+                    }
                 }
             }
             // A full DFA: with a hundred-odd case-insensitive keywords no literal
@@ -163,7 +168,7 @@ impl Detector {
             .filter_map(|c| c.rule.context.as_ref().map(|x| x.window))
             .max()
             .unwrap_or(0)
-            + KEY_AFTER;
+            .saturating_add(KEY_AFTER);
         Ok(Detector {
             compiled,
             always,
@@ -232,14 +237,19 @@ impl Detector {
                 }
                 let r = k.word_rules[m.pattern().as_usize()];
                 if let Some((at, solo)) = &self.located[r as usize] {
-                    self.locate(*at, solo, r, text, (m.start(), m.end()), scratch);
+                    self.locate(*at, solo, text, (m.start(), m.end()), scratch);
                     continue;
                 }
                 scratch.active[r as usize] = true;
                 let lo = floor_char(text, m.start().saturating_sub(KEY_BEFORE));
-                let hi = ceil_char(text, (m.end() + self.keyed_reach).min(text.len()));
+                let hi = ceil_char(
+                    text,
+                    m.end().saturating_add(self.keyed_reach).min(text.len()),
+                );
+                // Hits come in order of their end, so a longer keyword can start before
+                // the window it joins.
                 match scratch.windows.last_mut() {
-                    Some(w) if lo <= w.1 => w.1 = w.1.max(hi),
+                    Some(w) if lo <= w.1 => *w = (w.0.min(lo), w.1.max(hi)),
                     _ => scratch.windows.push((lo, hi)),
                 }
             }
@@ -335,33 +345,26 @@ impl Detector {
         &self,
         at: KeywordAt,
         solo: &Pass,
-        ri: u32,
         text: &str,
         (ks, ke): (usize, usize),
         scratch: &mut Scratch,
     ) {
+        let ri = solo.rules[0];
         match at {
             KeywordAt::Start => {
-                let c = &self.compiled[ri as usize];
                 let end = ceil_char(
                     text,
-                    (ke + self.keyed_reach + KEY_VALUE_MAX).min(text.len()),
+                    ke.saturating_add(self.keyed_reach)
+                        .saturating_add(KEY_VALUE_MAX)
+                        .min(text.len()),
                 );
                 let before = (ks > 0).then(|| floor_char(text, ks - 1));
-                for pos in before.into_iter().chain([ks]) {
-                    let input = Input::new(text).range(pos..end).anchored(Anchored::Yes);
-                    let Some(m) = c.single.search(&input) else {
-                        continue;
-                    };
-                    let (vs, ve) = self.value_span(c, ri, text, m.start(), m.end(), scratch);
-                    if ve > vs && self.confirm(c, text, vs, ve, &mut scratch.window) {
-                        scratch.candidates.push(Finding {
-                            start: vs,
-                            end: ve,
-                            rule: ri,
-                        });
-                        return;
-                    }
+                if let Some(f) = before
+                    .into_iter()
+                    .chain([ks])
+                    .find_map(|pos| self.try_anchored(ri, text, pos..end, scratch))
+                {
+                    scratch.candidates.push(f);
                 }
             }
             KeywordAt::End => {
@@ -383,25 +386,39 @@ impl Detector {
         scratch: &mut Scratch,
     ) -> Option<Finding> {
         let pos = pass.rules.iter().position(|&r| r == rejected)?;
-        for &ri in &pass.rules[pos + 1..] {
-            if !active.is_none_or(|a| a[ri as usize]) {
-                continue;
-            }
-            let c = &self.compiled[ri as usize];
-            let input = Input::new(text).range(start..).anchored(Anchored::Yes);
-            let Some(m) = c.single.search(&input) else {
-                continue;
-            };
-            let (vs, ve) = self.value_span(c, ri, text, m.start(), m.end(), scratch);
-            if ve > vs && self.confirm(c, text, vs, ve, &mut scratch.window) {
-                return Some(Finding {
-                    start: vs,
-                    end: ve,
-                    rule: ri,
-                });
-            }
-        }
-        None
+        pass.rules[pos + 1..]
+            .iter()
+            .filter(|&&ri| active.is_none_or(|a| a[ri as usize]))
+            .find_map(|&ri| self.try_anchored(ri, text, start..text.len(), scratch))
+    }
+
+    /// Rule `ri` alone, anchored at the start of `span`: its confirmed value, if any. One
+    /// capture search gives both the match and its `value` group.
+    fn try_anchored(
+        &self,
+        ri: u32,
+        text: &str,
+        span: std::ops::Range<usize>,
+        scratch: &mut Scratch,
+    ) -> Option<Finding> {
+        let c = &self.compiled[ri as usize];
+        let caps = &mut scratch.caps[ri as usize];
+        let input = Input::new(text).range(span).anchored(Anchored::Yes);
+        c.single.search_captures(&input, caps);
+        let m = caps.get_match()?;
+        let (vs, ve) = if c.value_groups.is_empty() {
+            (m.start(), m.end())
+        } else {
+            c.value_groups
+                .iter()
+                .find_map(|&g| caps.get_group(g))
+                .map_or((m.start(), m.start()), |g| (g.start, g.end))
+        };
+        (ve > vs && self.confirm(c, text, vs, ve, &mut scratch.window)).then_some(Finding {
+            start: vs,
+            end: ve,
+            rule: ri,
+        })
     }
 
     fn value_span(
@@ -441,7 +458,7 @@ impl Detector {
         if let Some(ctx) = &c.rule.context {
             let lo = floor_char(text, vs.saturating_sub(ctx.window));
             let hi = if ctx.after {
-                ceil_char(text, (ve + ctx.window).min(text.len()))
+                ceil_char(text, ve.saturating_add(ctx.window).min(text.len()))
             } else {
                 vs
             };

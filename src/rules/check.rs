@@ -28,8 +28,9 @@ pub enum Problem {
     NegativeMatched(usize),
     /// Another rule already uses this id.
     DuplicateId,
-    /// With its `keyword_at`, the rule finds something else in `examples[i]` than the
-    /// window scan does: the promise about where matches lie does not hold.
+    /// With its `keyword_at`, the rule finds something else in example `i` (counting
+    /// `examples`, then `negative_examples`) than the window scan does: the promise about
+    /// where matches lie does not hold.
     KeywordAtBroken(usize),
 }
 
@@ -44,8 +45,8 @@ impl fmt::Display for Problem {
             Problem::DuplicateId => f.write_str("duplicate rule id"),
             Problem::KeywordAtBroken(i) => write!(
                 f,
-                "examples[{i}] is found differently with keyword_at than without: \
-                 the match does not lie where keyword_at says"
+                "example {i} (examples, then negative_examples) is found differently with \
+                 keyword_at than without: the match does not lie where keyword_at says"
             ),
         }
     }
@@ -180,7 +181,8 @@ fn check_rule(rule: &Rule, problems: &mut Vec<Problem>) {
         let mut plain = rule.clone();
         plain.keyword_at = None;
         if let Ok(windowed) = Detector::new(&RuleSet::from_rules(vec![plain])) {
-            for (i, ex) in rule.examples.iter().enumerate() {
+            let all = rule.examples.iter().chain(&rule.negative_examples);
+            for (i, ex) in all.enumerate() {
                 if detector.find_all(ex) != windowed.find_all(ex) {
                     problems.push(Problem::KeywordAtBroken(i));
                 }

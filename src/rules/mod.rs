@@ -300,6 +300,10 @@ fn check_rule_shape(rule: &Rule) -> Result<()> {
     if !entity_ok {
         return Err(Error::rule(&rule.id, "entity must be UPPER_SNAKE_CASE"));
     }
+    if rule.keywords.iter().any(String::is_empty) {
+        // An empty keyword matches everywhere, at offset 0.
+        return Err(Error::rule(&rule.id, "keywords must not be empty strings"));
+    }
     if rule.keyword_at.is_some() && rule.keywords.is_empty() {
         return Err(Error::rule(&rule.id, "keyword_at needs keywords"));
     }
