@@ -3,7 +3,9 @@
 //! Every shard listed must exist with the listed size, SHA-256 and record count; every file
 //! in the folder must be listed (or be the manifest, the rejects file or a report). With
 //! `rescan`, the detectors run over the output again and residual detections are counted
-//! per entity type: on a clean run, zero for the validated types.
+//! per entity type: on a clean run, zero for the validated types. JSONL shards are rescanned
+//! line by line (a line that is not one JSON object is counted as invalid), Parquet shards
+//! batch by batch; either way every string value goes through the same check.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Read};
@@ -27,6 +29,9 @@ pub struct VerifyReport {
     pub extra: Vec<String>,
     /// Present, listed, but with another size, hash or record count: `(path, what)`.
     pub altered: Vec<(String, String)>,
+    /// With `--rescan`: JSONL shards with lines that are not one JSON object (and so could
+    /// not be rescanned): `(path, lines)`.
+    pub invalid: Vec<(String, u64)>,
     /// With `--rescan`: residual detections per entity type.
     pub residual: Option<BTreeMap<String, u64>>,
 }
@@ -34,7 +39,10 @@ pub struct VerifyReport {
 impl VerifyReport {
     /// True when everything matched.
     pub fn is_clean(&self) -> bool {
-        self.missing.is_empty() && self.extra.is_empty() && self.altered.is_empty()
+        self.missing.is_empty()
+            && self.extra.is_empty()
+            && self.altered.is_empty()
+            && self.invalid.is_empty()
     }
 }
 
@@ -48,6 +56,9 @@ impl std::fmt::Display for VerifyReport {
         }
         for (p, why) in &self.altered {
             writeln!(f, "altered  {p}: {why}")?;
+        }
+        for (p, n) in &self.invalid {
+            writeln!(f, "invalid  {p}: {n} lines not a JSON object")?;
         }
         if let Some(r) = &self.residual {
             if r.is_empty() {
@@ -64,7 +75,11 @@ impl std::fmt::Display for VerifyReport {
             self.missing.len(),
             self.extra.len(),
             self.altered.len()
-        )
+        )?;
+        if !self.invalid.is_empty() {
+            write!(f, ", {} with invalid lines", self.invalid.len())?;
+        }
+        Ok(())
     }
 }
 
@@ -132,24 +147,23 @@ pub fn verify(dir: &Path, rescan: Option<&Scrubber>) -> Result<VerifyReport> {
     if let Some(scrubber) = rescan {
         let mut counts = Detections::default();
         let mut scratch = scrubber.scratch();
+        let mut check = |s: &str| {
+            for f in scrubber.findings(s, &mut scratch) {
+                counts.add(f.rule);
+            }
+        };
         for shard in &m.outputs {
             let path = dir.join(&shard.path);
             if !path.exists() {
                 continue;
             }
-            let reader = crate::output::open_shard(&path)?;
-            for line in BufReader::new(reader).lines() {
-                let line = line.map_err(|e| Error::io(&path, e))?;
-                let Ok(text) = crate::json::validate(line.as_bytes()) else {
-                    continue;
-                };
-                let mut p = Vec::new();
-                let _ =
-                    crate::json::walk(text, &crate::select::Selection::all(), &mut p, &mut |v| {
-                        for f in scrubber.findings(&v.value, &mut scratch) {
-                            counts.add(f.rule);
-                        }
-                    });
+            if is_parquet(&path) {
+                rescan_parquet(&path, &mut check)?;
+            } else {
+                let bad = rescan_jsonl(&path, &mut check)?;
+                if bad > 0 {
+                    report.invalid.push((shard.path.clone(), bad));
+                }
             }
         }
         let mut by_type = BTreeMap::new();
@@ -165,8 +179,59 @@ pub fn verify(dir: &Path, rescan: Option<&Scrubber>) -> Result<VerifyReport> {
     Ok(report)
 }
 
+/// Rows per Parquet batch during a rescan are chosen to decode about this many bytes (as the
+/// pipeline reads its Parquet inputs), so memory stays bounded whatever the row size.
+const RESCAN_PARQUET_BATCH_BYTES: usize = 8 << 20;
+
+fn is_parquet(path: &Path) -> bool {
+    path.extension().is_some_and(|e| e == "parquet")
+}
+
+/// Hands every string value of every record of a JSONL shard to `check`; returns how many
+/// lines are not one JSON object (those are not scanned).
+fn rescan_jsonl(path: &Path, check: &mut dyn FnMut(&str)) -> Result<u64> {
+    let mut reader = BufReader::new(crate::output::open_shard(path)?);
+    let mut line = Vec::new();
+    let mut invalid = 0u64;
+    loop {
+        line.clear();
+        let n = reader
+            .read_until(b'\n', &mut line)
+            .map_err(|e| Error::io(path, e))?;
+        if n == 0 {
+            return Ok(invalid);
+        }
+        if line.last() == Some(&b'\n') {
+            line.pop();
+        }
+        // Bytes, not `lines()`: a line that is not UTF-8 is an invalid record to count, not
+        // an I/O error that ends the verification.
+        let Ok(text) = crate::json::validate(&line) else {
+            invalid += 1;
+            continue;
+        };
+        let mut p = Vec::new();
+        let walked = crate::json::walk(text, &crate::select::Selection::all(), &mut p, &mut |v| {
+            check(&v.value)
+        });
+        if walked.is_err() {
+            invalid += 1;
+        }
+    }
+}
+
+/// Hands every string value of every row of a Parquet shard to `check`, batch by batch.
+fn rescan_parquet(path: &Path, check: &mut dyn FnMut(&str)) -> Result<()> {
+    let pq = crate::columnar::ParquetFile::open(path)?;
+    let all = crate::select::Selection::all();
+    for batch in pq.batches(pq.batch_size_for(RESCAN_PARQUET_BATCH_BYTES)) {
+        crate::columnar::visit_strings(&batch?, &all, &mut |_, _, s| check(s));
+    }
+    Ok(())
+}
+
 fn count_records(path: &Path) -> Result<u64> {
-    if path.extension().is_some_and(|e| e == "parquet") {
+    if is_parquet(path) {
         return Ok(crate::columnar::ParquetFile::open(path)?.num_rows());
     }
     let mut r = crate::output::open_shard(path)?;

@@ -3,6 +3,10 @@
 use crate::util::*;
 
 fn make_run(d: &Dir) -> std::path::PathBuf {
+    make_run_with(d, &[])
+}
+
+fn make_run_with(d: &Dir, extra: &[&str]) -> std::path::PathBuf {
     let (corpus, _) = synthetic_corpus(600);
     d.write("in/a.jsonl", &corpus);
     let key = d.key("a.key", KEY_A);
@@ -13,9 +17,24 @@ fn make_run(d: &Dir) -> std::path::PathBuf {
         .arg(d.path("out"))
         .arg("--key-file")
         .arg(key)
+        .args(extra)
         .assert()
         .success();
     d.path("out")
+}
+
+/// Replaces the first listed shard with `bytes` and makes the manifest agree, so only a
+/// rescan can notice what is inside. Returns the shard's path in the manifest.
+fn plant_first_shard(out: &std::path::Path, bytes: &[u8], records: u64) -> String {
+    let mut m = manifest(out);
+    let rel = m["outputs"][0]["path"].as_str().unwrap().to_string();
+    std::fs::write(out.join(&rel), bytes).unwrap();
+    use sha2::Digest;
+    m["outputs"][0]["sha256"] = hex::encode(sha2::Sha256::digest(bytes)).into();
+    m["outputs"][0]["bytes"] = bytes.len().into();
+    m["outputs"][0]["records"] = records.into();
+    std::fs::write(out.join("manifest.json"), serde_json::to_vec(&m).unwrap()).unwrap();
+    rel
 }
 
 fn verify(dir: &std::path::Path, extra: &[&str]) -> (i32, String) {
@@ -92,5 +111,66 @@ fn rescan_reports_residual_values() {
     let (code, text) = verify(&out, &["--rescan"]);
     assert_eq!(code, 1);
     assert!(text.contains("residual EMAIL: 1"), "{text}");
+    assert!(!text.contains("carol"), "never prints the value: {text}");
+}
+
+#[test]
+fn rescan_reads_parquet_shards() {
+    let d = Dir::new();
+    let out = make_run_with(&d, &["--format", "parquet"]);
+    let m = manifest(&out);
+    let outputs = m["outputs"].as_array().unwrap();
+    assert!(!outputs.is_empty());
+    assert!(
+        outputs
+            .iter()
+            .all(|o| o["path"].as_str().unwrap().ends_with(".parquet")),
+        "{m}"
+    );
+    let (code, text) = verify(&out, &["--rescan"]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("no residual detections"), "{text}");
+
+    // A raw value in a Parquet shard (manifest made to agree) is found by the rescan alone.
+    use std::sync::Arc;
+    let batch = arrow_array::RecordBatch::try_from_iter([(
+        "text",
+        Arc::new(arrow_array::StringArray::from(vec![
+            "nothing here",
+            "leak carol@example.com",
+        ])) as arrow_array::ArrayRef,
+    )])
+    .unwrap();
+    let tmp = d.path("planted.parquet");
+    let mut w = scrubline::columnar::ShardWriter::create(
+        &tmp,
+        batch.schema(),
+        &scrubline::columnar::WriterOptions::default(),
+    )
+    .unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    plant_first_shard(&out, &std::fs::read(&tmp).unwrap(), 2);
+    assert_eq!(verify(&out, &[]).0, 0);
+    let (code, text) = verify(&out, &["--rescan"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("residual EMAIL: 1"), "{text}");
+    assert!(!text.contains("carol"), "never prints the value: {text}");
+}
+
+#[test]
+fn rescan_reports_lines_that_are_not_json_objects() {
+    let d = Dir::new();
+    let out = make_run(&d);
+    let lines = b"{\"text\":\"fine\"}\nnot json carol@example.com\n[1]\n\xff\xfe\n";
+    let rel = plant_first_shard(&out, &zstd::encode_all(&lines[..], 3).unwrap(), 4);
+    assert_eq!(verify(&out, &[]).0, 0);
+    let (code, text) = verify(&out, &["--rescan"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(
+        text.contains(&format!("invalid  {rel}: 3 lines not a JSON object")),
+        "{text}"
+    );
+    assert!(text.contains("no residual detections"), "{text}");
     assert!(!text.contains("carol"), "never prints the value: {text}");
 }
