@@ -405,7 +405,10 @@ mod tests {
             "{\"e\":\"alice@example.com\",\"u\":\"a/b\né😀"
         );
         // Escapes that do not decode stay as written; nothing is lost.
-        assert_eq!(unescape_lenient(r"x\q \u12 \ud800 end\"), r"x\q \u12 \ud800 end\");
+        assert_eq!(
+            unescape_lenient(r"x\q \u12 \ud800 end\"),
+            r"x\q \u12 \ud800 end\"
+        );
     }
 
     #[test]

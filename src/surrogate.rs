@@ -607,12 +607,96 @@ fn date(r: &mut Rng, original: &str) -> String {
                 }
             }
             i = j;
+        } else if chars[i].is_alphabetic() {
+            // A month name would tell the real month: it becomes another month of the
+            // same language, written the same way (capitalized, abbreviated).
+            let mut j = i;
+            while j < chars.len() && chars[j].is_alphabetic() {
+                j += 1;
+            }
+            let word: String = chars[i..j].iter().collect();
+            out.push_str(&other_month(r, &word).unwrap_or(word));
+            i = j;
         } else {
             out.push(chars[i]);
             i += 1;
         }
     }
     out
+}
+
+/// Month names in the languages the date-of-birth rule reads.
+const MONTHS: [[&str; 12]; 3] = [
+    [
+        "january",
+        "february",
+        "march",
+        "april",
+        "may",
+        "june",
+        "july",
+        "august",
+        "september",
+        "october",
+        "november",
+        "december",
+    ],
+    [
+        "januar",
+        "februar",
+        "märz",
+        "april",
+        "mai",
+        "juni",
+        "juli",
+        "august",
+        "september",
+        "oktober",
+        "november",
+        "dezember",
+    ],
+    [
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ],
+];
+
+/// A random month in the language of `word` when `word` is a month name or its
+/// abbreviation (three letters or more), in the same case and length style; else `None`.
+fn other_month(r: &mut Rng, word: &str) -> Option<String> {
+    let lower = word.to_lowercase();
+    let n = lower.chars().count();
+    if n < 3 {
+        return None;
+    }
+    let names = MONTHS
+        .iter()
+        .find(|l| l.iter().any(|m| m.starts_with(lower.as_str())))?;
+    let full = names.iter().any(|m| *m == lower);
+    let pick = names[r.below(12) as usize];
+    let mut name: String = if full {
+        pick.to_string()
+    } else {
+        pick.chars().take(3).collect()
+    };
+    if word.chars().next().is_some_and(char::is_uppercase) {
+        let mut cs = name.chars();
+        name = cs
+            .next()
+            .map(|c| c.to_uppercase().chain(cs).collect())
+            .unwrap_or_default();
+    }
+    Some(name)
 }
 
 #[cfg(test)]
@@ -705,6 +789,19 @@ mod tests {
         assert_ne!(k, key);
         assert_eq!(sur("PERSON", "张伟", 3).chars().count(), 2);
         assert_eq!(sur("DATE_OF_BIRTH", "1990-05-12", 3).len(), 10);
+        // A month name is drawn anew, in its language and style, not kept.
+        let months: std::collections::BTreeSet<String> = (0..64u8)
+            .map(|seed| sur("DATE_OF_BIRTH", "July 4, 1976", seed))
+            .map(|d| d.split(' ').next().unwrap().to_string())
+            .collect();
+        assert!(months.len() > 6, "{months:?}");
+        assert!(months
+            .iter()
+            .all(|m| MONTHS[0].contains(&m.to_lowercase().as_str())));
+        let fr = sur("DATE_OF_BIRTH", "3 mars 1992", 1);
+        assert!(MONTHS[2].contains(&fr.split(' ').nth(1).unwrap()), "{fr}");
+        let abbr = sur("DATE_OF_BIRTH", "12 Sep 1980", 2);
+        assert_eq!(abbr.split(' ').nth(1).unwrap().chars().count(), 3, "{abbr}");
         assert_eq!(sur("UNKNOWN_TYPE", "x", 3), "<UNKNOWN_TYPE>");
     }
 
