@@ -439,7 +439,10 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
     let window = (threads * 3).max(4);
     // In flight at once: the channel (one window), the window being scrubbed and the one
     // being written.
-    let bufs = std::sync::Arc::new(pool::Buffers::new(window * 3 + 1));
+    let batch_bytes = usize::try_from(cfg.batch_bytes)
+        .unwrap_or(BATCH_BYTES)
+        .max(1);
+    let bufs = std::sync::Arc::new(pool::Buffers::new(window * 3 + 1, batch_bytes));
     let worker = Worker {
         bufs: &bufs,
         scrubber: &scrubber,
@@ -464,9 +467,6 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
     let reader_bufs = bufs.clone();
     let reader_files = files.clone();
     let max_record = usize::try_from(cfg.max_record_bytes).unwrap_or(usize::MAX);
-    let batch_bytes = usize::try_from(cfg.batch_bytes)
-        .unwrap_or(BATCH_BYTES)
-        .max(1);
     let reader = std::thread::Builder::new()
         .name("scrubline-reader".into())
         .spawn(move || read::read_files(reader_files, max_record, batch_bytes, &reader_bufs, tx))

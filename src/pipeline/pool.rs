@@ -13,39 +13,40 @@ use std::sync::Mutex;
 pub(crate) struct Pool<T> {
     free: Mutex<Vec<Vec<T>>>,
     keep: usize,
+    max_capacity: usize,
 }
 
 impl<T> Pool<T> {
-    /// A pool that keeps at most `keep` idle buffers; any more are freed.
-    pub fn new(keep: usize) -> Pool<T> {
+    /// A pool that keeps at most `keep` idle buffers of at most `max_capacity` elements;
+    /// any others are freed.
+    pub fn new(keep: usize, max_capacity: usize) -> Pool<T> {
         Pool {
             free: Mutex::new(Vec::new()),
             keep,
+            max_capacity,
         }
     }
 
-    /// An empty buffer with room for at least `cap` elements: an idle one that is big
-    /// enough if there is one (so buffers do not keep growing), else a new one.
+    /// An empty buffer with room for at least `cap` elements: the smallest idle one that
+    /// is big enough, else a new one. A small idle buffer is not grown, so one large
+    /// request does not make every buffer large.
     pub fn take(&self, cap: usize) -> Vec<T> {
         let got = {
             let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
-            match free.iter().position(|v| v.capacity() >= cap) {
-                Some(i) => Some(free.swap_remove(i)),
-                None => free.pop(),
-            }
+            free.iter()
+                .enumerate()
+                .filter(|(_, v)| v.capacity() >= cap)
+                .min_by_key(|(_, v)| v.capacity())
+                .map(|(i, _)| i)
+                .map(|i| free.swap_remove(i))
         };
-        match got {
-            Some(mut v) => {
-                v.reserve_exact(cap);
-                v
-            }
-            None => Vec::with_capacity(cap),
-        }
+        got.unwrap_or_else(|| Vec::with_capacity(cap))
     }
 
-    /// Returns a buffer for reuse (its elements are dropped here).
+    /// Returns a buffer for reuse (its elements are dropped here). Buffers above the
+    /// pool's size limit (grown by one huge record) are freed instead of kept.
     pub fn give(&self, mut v: Vec<T>) {
-        if v.capacity() == 0 {
+        if v.capacity() == 0 || v.capacity() > self.max_capacity {
             return;
         }
         v.clear();
@@ -65,13 +66,14 @@ pub(crate) struct Buffers {
 }
 
 impl Buffers {
-    /// Pools sized for `in_flight` batches at once.
-    pub fn new(in_flight: usize) -> Buffers {
+    /// Pools sized for `in_flight` batches of about `batch_bytes` at once.
+    pub fn new(in_flight: usize, batch_bytes: usize) -> Buffers {
         Buffers {
             // A batch in flight holds up to three byte buffers: its lines, its rewritten
-            // lines and a shard chunk.
-            bytes: Pool::new(3 * in_flight + 4),
-            items: Pool::new(in_flight + 2),
+            // lines and a shard chunk. A batch can exceed its budget by one line, and the
+            // rewritten copy by its tokens; anything beyond twice the budget is a one-off.
+            bytes: Pool::new(3 * in_flight + 4, 2 * batch_bytes + (64 << 10)),
+            items: Pool::new(in_flight + 2, usize::MAX),
         }
     }
 }
@@ -82,7 +84,7 @@ mod tests {
 
     #[test]
     fn reuses_capacity_not_content() {
-        let p: Pool<u8> = Pool::new(1);
+        let p: Pool<u8> = Pool::new(1, 1 << 20);
         let mut a = p.take(100);
         a.extend_from_slice(b"secret");
         let cap = a.capacity();
@@ -94,5 +96,18 @@ mod tests {
         p.give(vec![1; 10]);
         p.give(vec![2; 10]);
         assert_eq!(p.free.lock().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn smallest_fitting_buffer_and_no_hoarding_of_huge_ones() {
+        let p: Pool<u8> = Pool::new(8, 1000);
+        p.give(Vec::with_capacity(500));
+        p.give(Vec::with_capacity(100));
+        p.give(Vec::with_capacity(5000));
+        assert_eq!(p.free.lock().unwrap().len(), 2, "the huge one is freed");
+        assert_eq!(p.take(50).capacity(), 100);
+        // Nothing big enough: a new buffer, the small idle one left as it was.
+        assert!(p.take(800).capacity() >= 800);
+        assert_eq!(p.free.lock().unwrap()[0].capacity(), 500);
     }
 }

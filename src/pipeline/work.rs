@@ -290,7 +290,10 @@ impl Worker<'_> {
         self.bufs.items.give(items);
         p.body = match self.format {
             OutputFormat::Jsonl => Body::Lines(out),
-            OutputFormat::Parquet => Body::Values(values),
+            OutputFormat::Parquet => {
+                self.bufs.bytes.give(out);
+                Body::Values(values)
+            }
         };
     }
 
@@ -406,7 +409,8 @@ impl Worker<'_> {
         };
         let fps = self.row_fingerprints(&clean, s, &mut p.bands);
         let mut rr = row_rules.into_iter().peekable();
-        let mut lines = Vec::new();
+        // Returned to the pool by the ordered side, like the lines of a JSONL batch.
+        let mut lines = self.bufs.bytes.take(0);
         for row in 0..n {
             while let Some(&(r, rule)) = rr.peek() {
                 if r != row {
