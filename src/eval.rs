@@ -47,8 +47,8 @@ pub struct Span {
     pub end: usize,
 }
 
-/// One labeled document.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// One labeled document. Its `Debug` leaves out the text: fixtures may be real data.
+#[derive(Clone, Serialize, Deserialize)]
 pub struct Doc {
     /// Unique id.
     pub id: String,
@@ -66,6 +66,19 @@ pub struct Doc {
     /// Labeled hard-negative spans.
     #[serde(default)]
     pub negatives: Vec<Span>,
+}
+
+impl std::fmt::Debug for Doc {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Doc")
+            .field("id", &self.id)
+            .field("lang", &self.lang)
+            .field("kind", &self.kind)
+            .field("text_bytes", &self.text.len())
+            .field("entities", &self.entities.len())
+            .field("negatives", &self.negatives.len())
+            .finish()
+    }
 }
 
 /// Reads JSON-lines documents; blank lines are skipped.

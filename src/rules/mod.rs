@@ -228,8 +228,8 @@ impl RuleSet {
             hasher.update(name.as_bytes());
             hasher.update((text.len() as u64).to_le_bytes());
             hasher.update(text.as_bytes());
-            let file: RuleFile =
-                toml::from_str(&text).map_err(|e| Error::rule(name.clone(), e.to_string()))?;
+            let file: RuleFile = toml::from_str(&text)
+                .map_err(|e| Error::rule(name.clone(), toml_reason(&e, &text)))?;
             rules.extend(file.rule);
         }
         let mut seen = BTreeSet::new();
@@ -273,6 +273,31 @@ impl RuleSet {
     pub fn entities(&self) -> Vec<&str> {
         let set: BTreeSet<&str> = self.rules.iter().map(|r| r.entity.as_str()).collect();
         set.into_iter().collect()
+    }
+}
+
+/// A TOML error as line, column and message, without the source excerpt that toml's
+/// `Display` prints and with quoted strings elided: a rule file's examples are text to
+/// detect in, and must not reach a log through an error.
+fn toml_reason(e: &toml::de::Error, text: &str) -> String {
+    let mut msg = String::new();
+    let mut quoted = false;
+    for c in e.message().trim().chars() {
+        if c == '"' {
+            msg.push_str(if quoted { "\"" } else { "\"…" });
+            quoted = !quoted;
+        } else if !quoted {
+            msg.push(c);
+        }
+    }
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("line {line}, column {column}: {msg}")
+        }
+        None => msg,
     }
 }
 
@@ -335,4 +360,30 @@ fn collect_toml(root: &Path, dir: &Path, out: &mut Vec<String>) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn toml_errors_name_the_place_not_the_text() {
+        let text = "[[rule]]\nid = \"x.y.1\"\nentity = \"EMAIL\"\npattern = \"a\"\n\
+                    examples = \"alice@example.com\"\n";
+        let err = RuleSet::from_sources([("f.toml".to_string(), text.to_string())])
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains("alice"), "{err}");
+        assert!(err.contains("f.toml") && err.contains("line 5"), "{err}");
+    }
+
+    #[test]
+    fn empty_keywords_are_refused() {
+        let text = "[[rule]]\nid = \"x.y.1\"\nentity = \"EMAIL\"\npattern = \"a\"\n\
+                    keywords = [\"\"]\n";
+        let err = RuleSet::from_sources([("f.toml".to_string(), text.to_string())])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("empty"), "{err}");
+    }
 }
