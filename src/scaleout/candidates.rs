@@ -181,7 +181,13 @@ pub fn run_tables(dir: &Path) -> Result<(u32, Vec<RankTables>)> {
     for ((r, d), (_, s)) in docs.into_iter().zip(sig) {
         for (path, table) in [(&d, "docs"), (&s, "sig")] {
             let m = sigs::check_table(path, table)?;
-            for key in [meta::WORLD, meta::KEY, meta::EXACT, meta::NEAR] {
+            for key in [
+                meta::WORLD,
+                meta::KEY,
+                meta::EXACT,
+                meta::NEAR,
+                meta::NEAR_THRESHOLD,
+            ] {
                 if m.get(key) != m0.get(key) {
                     return Err(Error::Parquet {
                         path: path.clone(),
