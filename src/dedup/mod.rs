@@ -188,7 +188,12 @@ impl DedupReport {
             .into_inner()
             .map_err(|e| Error::io(&self.tmp, e.into_error()))?;
         f.sync_all().map_err(|e| Error::io(&self.tmp, e))?;
-        std::fs::rename(&self.tmp, &self.path).map_err(|e| Error::io(&self.path, e))
+        std::fs::rename(&self.tmp, &self.path).map_err(|e| Error::io(&self.path, e))?;
+        // Like every other atomic write: the rename itself must survive a crash.
+        match self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            Some(dir) => crate::output::sync_dir(dir),
+            None => Ok(()),
+        }
     }
 }
 
