@@ -34,17 +34,6 @@ pub fn merge_dirs(dir: &Path) -> (PathBuf, PathBuf) {
     }
 }
 
-/// A world size recorded in a rank manifest, if any (`world_size` at the top level or one
-/// level down, e.g. `rank.world_size`).
-fn recorded_world(v: &serde_json::Value) -> Option<u64> {
-    if let Some(w) = v.get("world_size").and_then(|w| w.as_u64()) {
-        return Some(w);
-    }
-    v.as_object()?
-        .values()
-        .find_map(|x| x.get("world_size").and_then(|w| w.as_u64()))
-}
-
 /// Merges the rank manifests of `dir` and writes the run manifest; returns it and the
 /// folder it was written to.
 pub fn merge(dir: &Path) -> Result<(Manifest, PathBuf)> {
@@ -57,7 +46,6 @@ pub fn merge(dir: &Path) -> Result<(Manifest, PathBuf)> {
         });
     }
     let mut ranks = Vec::new();
-    let mut world = None;
     for (i, (r, path)) in files.iter().enumerate() {
         if *r as usize != i {
             return Err(Error::Output {
@@ -65,18 +53,13 @@ pub fn merge(dir: &Path) -> Result<(Manifest, PathBuf)> {
                 reason: format!("rank {i} has no manifest (ranks must be 0..n without gaps)"),
             });
         }
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let v: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| Error::Manifest {
-            path: path.clone(),
-            reason: format!("not JSON: {e}"),
-        })?;
-        if world.is_none() {
-            world = recorded_world(&v);
-        }
         ranks.push((*r, super::filter::read_manifest_file(path)?));
     }
+    // Every rank manifest records its partition; the first one's world size says how
+    // many there must be.
+    let world = ranks[0].1.partition.map(|p| p.world_size);
     if let Some(w) = world {
-        if w != ranks.len() as u64 {
+        if w as usize != ranks.len() {
             return Err(Error::Output {
                 path: mdir,
                 reason: format!(
@@ -335,5 +318,23 @@ mod tests {
             "{\"file\":0,\"line\":3}\n{\"file\":2,\"line\":3}\n"
         );
         assert_eq!(Manifest::read(d.path()).unwrap(), m);
+    }
+
+    #[test]
+    fn refuses_fewer_manifests_than_the_world_size() {
+        let d = tempfile::tempdir().unwrap();
+        let mdir = d.path().join("_manifest");
+        std::fs::create_dir_all(&mdir).unwrap();
+        for r in [0u32, 1] {
+            let mut m = rank(r, &[r]);
+            m.rejects = RejectsEntry::default();
+            m.partition = Some(crate::pipeline::Partition {
+                rank: r,
+                world_size: 3,
+            });
+            crate::scaleout::write_json_atomic(&mdir.join(format!("{r:05}.json")), &m).unwrap();
+        }
+        let err = merge(d.path()).unwrap_err().to_string();
+        assert!(err.contains("not every rank has finished"), "{err}");
     }
 }
