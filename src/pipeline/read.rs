@@ -211,6 +211,23 @@ fn read_parquet(file: &InputFile, tx: &Sender) -> bool {
     };
     end.row_groups = Some(pq.num_row_groups() as u64);
     end.schema_sha256 = Some(pq.fingerprint().to_string());
+    // Strings the columnar layer cannot reach would be copied out unscanned: the whole
+    // file is set aside instead, naming the columns (schema paths, never data).
+    let unreachable = crate::columnar::unreachable_strings(pq.schema());
+    if !unreachable.is_empty() {
+        let reason = format!(
+            "string columns that cannot be scanned (list views, unions, run-end encoding): {}",
+            unreachable.join(", ")
+        );
+        return send(
+            tx,
+            Ok(Batch {
+                file: file.index,
+                payload: Payload::Problems(vec![problem(0, reason)]),
+                end: Some(end),
+            }),
+        );
+    }
     if pq.num_rows() == 0 {
         return send(
             tx,
