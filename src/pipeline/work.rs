@@ -84,6 +84,8 @@ pub(crate) struct Worker<'a> {
 pub(crate) struct Scratch {
     scrub: ScrubScratch,
     found: Vec<u32>,
+    /// A record's replaced strings (span, new value), reused from record to record.
+    edits: Vec<(Range<usize>, String)>,
     content: Content,
     norm: String,
     sig: Signature,
@@ -164,6 +166,7 @@ impl Worker<'_> {
         Scratch {
             scrub: self.scrubber.scratch(),
             found: Vec::new(),
+            edits: Vec::new(),
             content: Content::default(),
             norm: String::new(),
             sig: Signature::new(),
@@ -308,14 +311,15 @@ impl Worker<'_> {
         let text = json::validate(bytes)?;
         s.found.clear();
         s.content.clear();
-        let mut edits: Vec<(Range<usize>, String)> = Vec::new();
         let mut path = Vec::with_capacity(8);
         let Scratch {
             scrub,
             found,
+            edits,
             content,
             ..
         } = s;
+        edits.clear();
         let matched = json::walk(text, &self.scan, &mut path, &mut |v| {
             let scanned = self.scan.selects(v.path);
             let replaced = scanned
@@ -341,7 +345,7 @@ impl Worker<'_> {
         if edits.is_empty() {
             out.extend_from_slice(bytes);
         } else {
-            json::splice(text, &edits, out);
+            json::splice(text, edits, out);
         }
         Ok(self.fingerprint(s))
     }
