@@ -104,11 +104,15 @@ pub struct StringValue<'a, 'p> {
     pub span: Range<usize>,
     /// The decoded value.
     pub value: Cow<'a, str>,
+    /// An object key rather than a value: `path` is then the path of the object holding
+    /// it. Keys can hold data too (`{"alice@example.com": 3}`).
+    pub key: bool,
 }
 
-/// Calls `f` for every string value of the (already validated) JSON `text`, in document
-/// order. Object keys are reported through paths, never as values. Returns whether any
-/// selector of `sel` names a value in the record (always true for "all strings").
+/// Calls `f` for every string value and object key of the (already validated) JSON
+/// `text`, in document order, a key just before its value. Keys also name their values in
+/// paths. Returns whether any selector of `sel` names a value in the record (always true
+/// for "all strings").
 ///
 /// Keys that contain escapes are matched against selectors in their escaped form.
 pub fn walk<'a>(
@@ -160,6 +164,19 @@ impl<'a> Walker<'a, '_> {
         }
     }
 
+    /// The decoded content of the string literal at `span` (quotes included).
+    fn decode(&self, span: Range<usize>, escaped: bool) -> Result<Cow<'a, str>, RecordError> {
+        let raw = &self.text[span];
+        if !escaped {
+            return Ok(Cow::Borrowed(&raw[1..raw.len() - 1]));
+        }
+        serde_json::from_str::<String>(raw)
+            .map(Cow::Owned)
+            .map_err(|e| RecordError::InvalidJson {
+                reason: json_reason(&e),
+            })
+    }
+
     fn note_exact(&mut self, path: &[PathSeg<'a>]) {
         if !self.matched && self.sel.names_exactly(path) {
             self.matched = true;
@@ -186,8 +203,14 @@ impl<'a> Walker<'a, '_> {
                     return Ok(j + 1);
                 }
                 loop {
-                    let (kend, _) = self.string_end(j);
+                    let (kend, escaped) = self.string_end(j);
                     let key = &self.text[j + 1..kend - 1];
+                    f(StringValue {
+                        path,
+                        span: j..kend,
+                        value: self.decode(j..kend, escaped)?,
+                        key: true,
+                    });
                     j = self.ws(kend);
                     j = self.ws(j + 1); // ':'
                     path.push(PathSeg::Key(key));
@@ -224,20 +247,11 @@ impl<'a> Walker<'a, '_> {
             b'"' => {
                 self.note_exact(path);
                 let (end, escaped) = self.string_end(i);
-                let raw = &self.text[i..end];
-                let value = if escaped {
-                    Cow::Owned(serde_json::from_str::<String>(raw).map_err(|e| {
-                        RecordError::InvalidJson {
-                            reason: json_reason(&e),
-                        }
-                    })?)
-                } else {
-                    Cow::Borrowed(&raw[1..raw.len() - 1])
-                };
                 f(StringValue {
                     path,
                     span: i..end,
-                    value,
+                    value: self.decode(i..end, escaped)?,
+                    key: false,
                 });
                 Ok(end)
             }
@@ -356,9 +370,30 @@ mod tests {
         let mut path = Vec::new();
         let mut got = Vec::new();
         let m = walk(text, sel, &mut path, &mut |v| {
-            got.push((render_path(v.path), v.value.into_owned()))
+            if !v.key {
+                got.push((render_path(v.path), v.value.into_owned()))
+            }
         })?;
         Ok((m, got))
+    }
+
+    #[test]
+    fn keys_are_reported_before_their_values_with_the_object_path() {
+        let line = r#"{"a\u0040b.c":{"k":"v"}}"#;
+        let text = validate(line.as_bytes()).unwrap();
+        let mut got = Vec::new();
+        walk(text, &Selection::all(), &mut Vec::new(), &mut |v| {
+            got.push((v.key, render_path(v.path), v.value.into_owned(), v.span))
+        })
+        .unwrap();
+        assert_eq!(
+            got,
+            vec![
+                (true, "".into(), "a@b.c".into(), 1..13),
+                (true, "a\\u0040b.c".into(), "k".into(), 15..18),
+                (false, "a\\u0040b.c.k".into(), "v".into(), 19..22),
+            ]
+        );
     }
 
     #[test]

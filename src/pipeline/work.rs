@@ -330,7 +330,8 @@ impl Worker<'_> {
                     }
                     None => false,
                 };
-            if self.dedup_on {
+            // Keys are scrubbed but are not content: dedup compares values.
+            if self.dedup_on && !v.key {
                 let value = if replaced {
                     &edits[edits.len() - 1].1
                 } else {

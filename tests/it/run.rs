@@ -454,3 +454,21 @@ fn rejects_hold_no_value_hidden_behind_json_escapes() {
     }
     assert_eq!(rejects.matches("<EMAIL_").count(), 2, "{rejects}");
 }
+
+/// Object keys can hold data (`{"alice@example.com": …}`): they are scrubbed like values
+/// when the object holding them is selected, and the record stays valid JSON.
+#[test]
+fn object_keys_holding_values_are_scrubbed() {
+    let d = Dir::new();
+    d.write(
+        "in/a.jsonl",
+        "{\"text\":\"hello\",\"votes\":{\"alice.jones@example.com\":3,\"plain\":1}}\n",
+    );
+    run_ok(&d, "in", "out", &[]).success();
+    let recs = records(&d.path("out"));
+    assert_eq!(recs.len(), 1);
+    let votes = recs[0]["votes"].as_object().unwrap();
+    assert!(votes.keys().all(|k| !k.contains("alice")), "{votes:?}");
+    assert!(votes.keys().any(|k| k.starts_with("<EMAIL_")), "{votes:?}");
+    assert_eq!(votes["plain"], 1);
+}
