@@ -60,6 +60,7 @@ pub struct RunFile {
     /// `--key-file`.
     pub key_file: Option<PathBuf>,
     /// `--shard-size` (`"256MiB"` or a number of bytes).
+    #[serde(default, deserialize_with = "shard_size")]
     pub shard_size: Option<ByteSize>,
     /// `--compression`.
     pub compression: Option<OutCompression>,
@@ -72,10 +73,34 @@ pub struct RunFile {
     /// `--threads`.
     pub threads: Option<usize>,
     /// `--max-record-bytes`.
+    #[serde(default, deserialize_with = "max_record_bytes")]
     pub max_record_bytes: Option<ByteSize>,
     /// `--max-rejects` (a count, a ratio such as `0.01`, or `"1%"`).
     #[serde(default, deserialize_with = "max_rejects")]
     pub max_rejects: Option<crate::pipeline::MaxRejects>,
+}
+
+fn shard_size<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<ByteSize>, D::Error> {
+    size_setting(d, "shard_size")
+}
+
+fn max_record_bytes<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<ByteSize>, D::Error> {
+    size_setting(d, "max_record_bytes")
+}
+
+/// A size setting of the `[run]` table; the error names the key (the file is named by
+/// [`ConfigFile::read`]).
+fn size_setting<'de, D: serde::Deserializer<'de>>(
+    d: D,
+    key: &str,
+) -> std::result::Result<Option<ByteSize>, D::Error> {
+    ByteSize::deserialize(d)
+        .map(Some)
+        .map_err(|e| serde::de::Error::custom(format!("`run.{key}`: {e}")))
 }
 
 fn max_rejects<'de, D: serde::Deserializer<'de>>(
@@ -112,9 +137,22 @@ impl ConfigFile {
     }
 }
 
-/// A byte count written as a number or with a unit (`512`, `64KiB`, `256MiB`, `1GB`).
+/// A byte count written as a number or with a unit (`512`, `64KiB`, `256MiB`, `1GB`);
+/// never zero. Build one with [`ByteSize::new`] (or parse one), which checks that.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ByteSize(pub u64);
+
+impl ByteSize {
+    /// A size of `bytes` bytes; zero is refused (a zero record limit would reject every
+    /// record, a zero shard size would write one shard per record).
+    pub fn new(bytes: u64) -> std::result::Result<ByteSize, String> {
+        if bytes == 0 {
+            Err("a size must be greater than 0".to_string())
+        } else {
+            Ok(ByteSize(bytes))
+        }
+    }
+}
 
 impl std::str::FromStr for ByteSize {
     type Err = String;
@@ -139,10 +177,10 @@ impl std::str::FromStr for ByteSize {
                 ))
             }
         };
-        n.checked_mul(mult)
-            .filter(|&v| v > 0)
-            .map(ByteSize)
-            .ok_or_else(|| format!("`{s}` is out of range"))
+        let bytes = n
+            .checked_mul(mult)
+            .ok_or_else(|| format!("`{s}` is out of range"))?;
+        ByteSize::new(bytes).map_err(|e| format!("`{s}`: {e}"))
     }
 }
 
@@ -155,7 +193,7 @@ impl<'de> Deserialize<'de> for ByteSize {
             S(String),
         }
         match Raw::deserialize(d)? {
-            Raw::N(n) => Ok(ByteSize(n)),
+            Raw::N(n) => ByteSize::new(n).map_err(serde::de::Error::custom),
             Raw::S(s) => s.parse().map_err(serde::de::Error::custom),
         }
     }
@@ -183,5 +221,34 @@ mod tests {
         assert_eq!(c.run.shard_size, Some(ByteSize(1 << 20)));
         assert_eq!(c.run.style, Some(Style::Redact));
         assert!(toml::from_str::<ConfigFile>("[run]\nbogus = 1\n").is_err());
+    }
+
+    #[test]
+    fn byte_size_new_refuses_zero() {
+        assert!(ByteSize::new(0).is_err());
+        assert_eq!(ByteSize::new(1), Ok(ByteSize(1)));
+    }
+
+    #[test]
+    fn zero_size_in_config_is_refused_naming_key_and_file() {
+        let dir = tempfile::tempdir().unwrap();
+        for key in ["shard_size", "max_record_bytes"] {
+            for value in ["0", "\"0\"", "\"0MiB\""] {
+                let path = dir.path().join("zero.toml");
+                std::fs::write(&path, format!("[run]\n{key} = {value}\n")).unwrap();
+                let err = ConfigFile::read(&path).unwrap_err().to_string();
+                assert!(
+                    err.contains(&format!("run.{key}")),
+                    "{key} = {value}: {err}"
+                );
+                assert!(err.contains("greater than 0"), "{key} = {value}: {err}");
+                assert!(err.contains("zero.toml"), "{key} = {value}: {err}");
+            }
+            let c: ConfigFile = toml::from_str(&format!("[run]\n{key} = 1\n")).unwrap();
+            assert_eq!(
+                c.run.shard_size.or(c.run.max_record_bytes),
+                Some(ByteSize(1))
+            );
+        }
     }
 }

@@ -384,6 +384,19 @@ fn config_file_is_layered_under_flags() {
 }
 
 #[test]
+fn zero_size_in_config_file_is_refused() {
+    let d = Dir::new();
+    d.write("in/a.jsonl", "{\"text\":\"hello\"}\n");
+    for key in ["max_record_bytes", "shard_size"] {
+        let cfg = d.write("zero.toml", format!("[run]\n{key} = 0\n"));
+        let a = run_ok(&d, "in", "out", &["--config", cfg.to_str().unwrap()]).code(1);
+        let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+        assert!(err.contains(key) && err.contains("zero.toml"), "{err}");
+        assert!(!d.path("out").join("manifest.json").exists());
+    }
+}
+
+#[test]
 fn sample_corpus_from_readme_runs() {
     let d = Dir::new();
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
