@@ -110,13 +110,22 @@ fn max_rejects<'de, D: serde::Deserializer<'de>>(
     #[serde(untagged)]
     enum Raw {
         N(u64),
+        I(i64),
         F(f64),
         S(String),
     }
     Ok(Some(match Raw::deserialize(d)? {
         Raw::N(n) => crate::pipeline::MaxRejects::Count(n),
-        Raw::F(f) => crate::pipeline::MaxRejects::Ratio(f),
-        Raw::S(s) => s.parse().map_err(serde::de::Error::custom)?,
+        Raw::I(n) => {
+            return Err(serde::de::Error::custom(format!(
+                "`run.max_rejects`: a count cannot be negative ({n})"
+            )))
+        }
+        Raw::F(f) => crate::pipeline::MaxRejects::ratio(f)
+            .map_err(|e| serde::de::Error::custom(format!("`run.max_rejects`: {e}")))?,
+        Raw::S(s) => s
+            .parse()
+            .map_err(|e| serde::de::Error::custom(format!("`run.max_rejects`: {e}")))?,
     }))
 }
 
@@ -221,6 +230,42 @@ mod tests {
         assert_eq!(c.run.shard_size, Some(ByteSize(1 << 20)));
         assert_eq!(c.run.style, Some(Style::Redact));
         assert!(toml::from_str::<ConfigFile>("[run]\nbogus = 1\n").is_err());
+    }
+
+    #[test]
+    fn max_rejects_in_config_is_range_checked() {
+        use crate::pipeline::MaxRejects;
+        let parse = |v: &str| toml::from_str::<ConfigFile>(&format!("[run]\nmax_rejects = {v}\n"));
+        assert_eq!(
+            parse("10").unwrap().run.max_rejects,
+            Some(MaxRejects::Count(10))
+        );
+        assert_eq!(
+            parse("0.25").unwrap().run.max_rejects,
+            Some(MaxRejects::Ratio(0.25))
+        );
+        assert_eq!(
+            parse("1.0").unwrap().run.max_rejects,
+            Some(MaxRejects::Ratio(1.0))
+        );
+        assert_eq!(
+            parse("0.0").unwrap().run.max_rejects,
+            Some(MaxRejects::Ratio(0.0))
+        );
+        assert_eq!(
+            parse("\"1%\"").unwrap().run.max_rejects,
+            Some(MaxRejects::Ratio(0.01))
+        );
+        assert_eq!(
+            parse("\"100%\"").unwrap().run.max_rejects,
+            Some(MaxRejects::Ratio(1.0))
+        );
+        for bad in [
+            "5.0", "-0.5", "1.5", "nan", "inf", "-1", "\"150%\"", "\"-1%\"", "\"5.0\"",
+        ] {
+            let err = parse(bad).unwrap_err().to_string();
+            assert!(err.contains("run.max_rejects"), "{bad}: {err}");
+        }
     }
 
     #[test]

@@ -397,6 +397,26 @@ fn zero_size_in_config_file_is_refused() {
 }
 
 #[test]
+fn max_rejects_ratio_out_of_range_is_refused_everywhere() {
+    let d = Dir::new();
+    d.write("in/a.jsonl", "{\"text\":\"hello\"}\n");
+    for v in ["5.0", "-0.5", "\"150%\""] {
+        let cfg = d.write("limits.toml", format!("[run]\nmax_rejects = {v}\n"));
+        let a = run_ok(&d, "in", "out", &["--config", cfg.to_str().unwrap()]).code(1);
+        let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+        assert!(
+            err.contains("max_rejects") && err.contains("limits.toml"),
+            "{v}: {err}"
+        );
+    }
+    for v in ["5.0", "-0.5", "150%"] {
+        run_ok(&d, "in", "out", &["--max-rejects", v]).code(2);
+    }
+    let cfg = d.write("limits.toml", "[run]\nmax_rejects = \"100%\"\n");
+    run_ok(&d, "in", "out", &["--config", cfg.to_str().unwrap()]).success();
+}
+
+#[test]
 fn sample_corpus_from_readme_runs() {
     let d = Dir::new();
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
