@@ -267,7 +267,8 @@ pub struct RunArgs {
     /// No progress line and no summary.
     #[arg(long, short)]
     pub quiet: bool,
-    /// Config file (TOML, `[run]` table with the flags' names in snake_case).
+    /// Config file (TOML, `[run]` table with the flags' names in snake_case). Relative
+    /// paths in it are relative to its folder.
     #[arg(long, env = env::CONFIG, value_name = "FILE")]
     pub config: Option<PathBuf>,
 }

@@ -3,6 +3,10 @@
 //! clap resolves flags and their `SCRUBLINE_*` environment variables into `Option`s; a
 //! value still unset is taken from the config file (`--config FILE`, TOML, the same names
 //! in snake_case under `[run]`), and then from the defaults here.
+//!
+//! Relative paths in a config file (`patterns`, `key_file`) are relative to the config
+//! file's folder; relative paths in flags and environment variables stay relative to the
+//! current directory.
 
 use std::path::{Path, PathBuf};
 
@@ -55,9 +59,9 @@ pub struct RunFile {
     pub near_dup_threshold: Option<f64>,
     /// `--style`.
     pub style: Option<Style>,
-    /// `--patterns`.
+    /// `--patterns`; relative to the config file's folder (see [`ConfigFile::read`]).
     pub patterns: Option<PathBuf>,
-    /// `--key-file`.
+    /// `--key-file`; relative to the config file's folder (see [`ConfigFile::read`]).
     pub key_file: Option<PathBuf>,
     /// `--shard-size` (`"256MiB"` or a number of bytes).
     #[serde(default, deserialize_with = "shard_size")]
@@ -139,10 +143,30 @@ pub struct ConfigFile {
 }
 
 impl ConfigFile {
-    /// Reads and parses a config file.
+    /// Reads and parses a config file, and resolves its relative paths against the
+    /// file's folder, so a config file means the same wherever scrubline is started.
     pub fn read(path: &Path) -> Result<ConfigFile> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        toml::from_str(&text).map_err(|e| Error::Config(format!("{}: {e}", path.display())))
+        let mut file: ConfigFile =
+            toml::from_str(&text).map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+        file.run
+            .resolve_paths(path.parent().unwrap_or_else(|| Path::new("")));
+        Ok(file)
+    }
+}
+
+impl RunFile {
+    /// Makes the relative paths of these settings relative to `base` (the config file's
+    /// folder). Absolute paths are kept.
+    pub fn resolve_paths(&mut self, base: &Path) {
+        for path in [&mut self.patterns, &mut self.key_file]
+            .into_iter()
+            .flatten()
+        {
+            if path.is_relative() {
+                *path = base.join(&*path);
+            }
+        }
     }
 }
 
@@ -266,6 +290,41 @@ mod tests {
             let err = parse(bad).unwrap_err().to_string();
             assert!(err.contains("run.max_rejects"), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn relative_paths_are_resolved_against_the_config_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let conf = dir.path().join("conf");
+        std::fs::create_dir(&conf).unwrap();
+        let abs = dir.path().join("abs.key");
+        let path = conf.join("c.toml");
+        std::fs::write(
+            &path,
+            "[run]\nkey_file = \"keys/a.key\"\npatterns = \"../rules\"\n",
+        )
+        .unwrap();
+        let run = ConfigFile::read(&path).unwrap().run;
+        assert_eq!(run.key_file, Some(conf.join("keys/a.key")));
+        assert_eq!(run.patterns, Some(conf.join("../rules")));
+
+        let mut run = RunFile {
+            key_file: Some(abs.clone()),
+            patterns: None,
+            ..RunFile::default()
+        };
+        run.resolve_paths(&conf);
+        assert_eq!(run.key_file, Some(abs), "absolute paths are kept");
+        assert_eq!(run.patterns, None);
+
+        // A config file named without a folder: its paths stay relative to the current
+        // directory, which is its folder.
+        let mut run = RunFile {
+            key_file: Some(PathBuf::from("a.key")),
+            ..RunFile::default()
+        };
+        run.resolve_paths(Path::new("c.toml").parent().unwrap());
+        assert_eq!(run.key_file, Some(PathBuf::from("a.key")));
     }
 
     #[test]

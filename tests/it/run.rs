@@ -417,6 +417,54 @@ fn max_rejects_ratio_out_of_range_is_refused_everywhere() {
 }
 
 #[test]
+fn config_file_paths_are_relative_to_the_config_file() {
+    let d = Dir::new();
+    d.write("in/a.jsonl", "{\"text\":\"mail bob@example.org\"}\n");
+    run_ok(&d, "in", "out_flag", &[]).success();
+    d.key("conf/secret.key", KEY_A);
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    d.write(
+        "conf/rules/email.toml",
+        std::fs::read(root.join("patterns/pii/email.toml")).unwrap(),
+    );
+    let cfg = d.write(
+        "conf/c.toml",
+        "[run]\nkey_file = \"secret.key\"\npatterns = \"rules\"\n",
+    );
+    std::fs::create_dir_all(d.path("elsewhere")).unwrap();
+    let run_from = |cwd: &str, out: &str, extra: &[&str]| {
+        scrubline()
+            .current_dir(d.path(cwd))
+            .args(["run", "--quiet", "--config"])
+            .arg(&cfg)
+            .arg("--input")
+            .arg(d.path("in"))
+            .arg("--output")
+            .arg(d.path(out))
+            .args(extra)
+            .assert()
+    };
+    run_from("elsewhere", "out_cfg", &[]).success();
+    let m = manifest(&d.path("out_cfg"));
+    assert_ne!(m["key_fingerprint"], "ephemeral");
+    assert_eq!(
+        m["key_fingerprint"],
+        manifest(&d.path("out_flag"))["key_fingerprint"]
+    );
+    assert_eq!(
+        records(&d.path("out_cfg"))[0]["text"],
+        records(&d.path("out_flag"))[0]["text"]
+    );
+    // A relative flag is still relative to the current directory.
+    d.key("elsewhere/b.key", KEY_B);
+    run_from("elsewhere", "out_b", &["--key-file", "b.key"]).success();
+    assert_ne!(
+        manifest(&d.path("out_b"))["key_fingerprint"],
+        m["key_fingerprint"]
+    );
+}
+
+#[test]
 fn sample_corpus_from_readme_runs() {
     let d = Dir::new();
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
