@@ -51,9 +51,9 @@ pub struct RunFile {
     pub field: Option<Vec<String>>,
     /// `--dedup-field`.
     pub dedup_field: Option<Vec<String>>,
-    /// `dedup = false` is `--no-dedup`.
+    /// `dedup = false` is `--no-dedup` (`--dedup` turns it back on).
     pub dedup: Option<bool>,
-    /// `near_dup = false` is `--no-near-dup`.
+    /// `near_dup = false` is `--no-near-dup` (`--near-dup` turns it back on).
     pub near_dup: Option<bool>,
     /// `--near-dup-threshold`.
     pub near_dup_threshold: Option<f64>,

@@ -465,6 +465,42 @@ fn config_file_paths_are_relative_to_the_config_file() {
 }
 
 #[test]
+fn dedup_flags_turn_the_stages_back_on_over_the_config_file() {
+    let d = Dir::new();
+    d.write(
+        "in/a.jsonl",
+        "{\"text\":\"the same line\"}\n{\"text\":\"the same line\"}\n",
+    );
+    let cfg = d.write("c.toml", "[run]\ndedup = false\nnear_dup = false\n");
+    let cfg = cfg.to_str().unwrap();
+    let removed = |out: &str| {
+        let t = &manifest(&d.path(out))["totals"];
+        (
+            records(&d.path(out)).len(),
+            t["duplicates_removed"].as_u64().unwrap(),
+            t["near_duplicates_removed"].as_u64().unwrap(),
+        )
+    };
+    run_ok(&d, "in", "off", &["--config", cfg]).success();
+    assert_eq!(removed("off"), (2, 0, 0));
+    run_ok(&d, "in", "exact", &["--config", cfg, "--dedup"]).success();
+    assert_eq!(removed("exact"), (1, 1, 0));
+    run_ok(&d, "in", "near", &["--config", cfg, "--near-dup"]).success();
+    assert_eq!(removed("near"), (1, 0, 1));
+    // The last of a --x/--no-x pair wins; the --no-* flags still work.
+    run_ok(
+        &d,
+        "in",
+        "last",
+        &["--config", cfg, "--dedup", "--no-dedup"],
+    )
+    .success();
+    assert_eq!(removed("last"), (2, 0, 0));
+    run_ok(&d, "in", "plain", &["--no-dedup", "--no-near-dup"]).success();
+    assert_eq!(removed("plain"), (2, 0, 0));
+}
+
+#[test]
 fn sample_corpus_from_readme_runs() {
     let d = Dir::new();
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
