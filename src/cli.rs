@@ -203,11 +203,19 @@ pub struct RunArgs {
     #[arg(long = "dedup-field", value_name = "SELECTOR")]
     pub dedup_fields: Vec<String>,
     /// Keep exact duplicates.
-    #[arg(long)]
+    #[arg(long, overrides_with = "dedup")]
     pub no_dedup: bool,
+    /// Remove exact duplicates (the default; overrides `dedup = false` in the config file
+    /// and an earlier --no-dedup).
+    #[arg(long, overrides_with = "no_dedup")]
+    pub dedup: bool,
     /// Keep near-duplicates (MinHash LSH removal is on by default).
-    #[arg(long)]
+    #[arg(long, overrides_with = "near_dup")]
     pub no_near_dup: bool,
+    /// Remove near-duplicates (the default; overrides `near_dup = false` in the config
+    /// file and an earlier --no-near-dup).
+    #[arg(long, overrides_with = "no_near_dup")]
+    pub near_dup: bool,
     /// Estimated Jaccard similarity at or above which a record is a near-duplicate of an
     /// earlier one [default: 0.75].
     #[arg(long, value_name = "J")]
@@ -267,7 +275,8 @@ pub struct RunArgs {
     /// No progress line and no summary.
     #[arg(long, short)]
     pub quiet: bool,
-    /// Config file (TOML, `[run]` table with the flags' names in snake_case).
+    /// Config file (TOML, `[run]` table with the flags' names in snake_case). Relative
+    /// paths in it are relative to its folder.
     #[arg(long, env = env::CONFIG, value_name = "FILE")]
     pub config: Option<PathBuf>,
 }
@@ -514,8 +523,12 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     let cfg = RunConfig {
         inputs: args.input.clone(),
         fields: pick_vec(args.fields, file.field),
-        dedup: !args.no_dedup && file.dedup.unwrap_or(true),
-        near_dup: !args.no_near_dup && file.near_dup.unwrap_or(true),
+        dedup: on_off(args.dedup, args.no_dedup)
+            .or(file.dedup)
+            .unwrap_or(true),
+        near_dup: on_off(args.near_dup, args.no_near_dup)
+            .or(file.near_dup)
+            .unwrap_or(true),
         near_dup_threshold: args
             .near_dup_threshold
             .or(file.near_dup_threshold)
@@ -643,10 +656,55 @@ fn run(args: RunArgs) -> Result<ExitCode> {
     })
 }
 
+/// A `--x`/`--no-x` pair (clap keeps only the last one given): `Some` when either was
+/// given, so it overrides the config file.
+fn on_off(on: bool, off: bool) -> Option<bool> {
+    match (on, off) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
+    }
+}
+
 fn pick_vec(flag: Vec<String>, file: Option<Vec<String>>) -> Vec<String> {
     if flag.is_empty() {
         file.unwrap_or_default()
     } else {
         flag
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run_args(extra: &[&str]) -> RunArgs {
+        let mut argv = vec!["scrubline", "run", "-i", "in", "-o", "out"];
+        argv.extend_from_slice(extra);
+        match Cli::try_parse_from(argv).unwrap().command {
+            Command::Run(a) => *a,
+            _ => unreachable!(),
+        }
+    }
+
+    #[test]
+    fn dedup_flags_override_each_other_the_last_wins() {
+        let pair = |extra: &[&str]| {
+            let a = run_args(extra);
+            (
+                on_off(a.dedup, a.no_dedup),
+                on_off(a.near_dup, a.no_near_dup),
+            )
+        };
+        assert_eq!(pair(&[]), (None, None));
+        assert_eq!(pair(&["--dedup", "--near-dup"]), (Some(true), Some(true)));
+        assert_eq!(
+            pair(&["--no-dedup", "--no-near-dup"]),
+            (Some(false), Some(false))
+        );
+        assert_eq!(pair(&["--no-dedup", "--dedup"]), (Some(true), None));
+        assert_eq!(pair(&["--dedup", "--no-dedup"]), (Some(false), None));
+        assert_eq!(pair(&["--no-near-dup", "--near-dup"]), (None, Some(true)));
+        assert_eq!(pair(&["--near-dup", "--no-near-dup"]), (None, Some(false)));
     }
 }

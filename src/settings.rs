@@ -3,6 +3,10 @@
 //! clap resolves flags and their `SCRUBLINE_*` environment variables into `Option`s; a
 //! value still unset is taken from the config file (`--config FILE`, TOML, the same names
 //! in snake_case under `[run]`), and then from the defaults here.
+//!
+//! Relative paths in a config file (`patterns`, `key_file`) are relative to the config
+//! file's folder; relative paths in flags and environment variables stay relative to the
+//! current directory.
 
 use std::path::{Path, PathBuf};
 
@@ -47,19 +51,20 @@ pub struct RunFile {
     pub field: Option<Vec<String>>,
     /// `--dedup-field`.
     pub dedup_field: Option<Vec<String>>,
-    /// `dedup = false` is `--no-dedup`.
+    /// `dedup = false` is `--no-dedup` (`--dedup` turns it back on).
     pub dedup: Option<bool>,
-    /// `near_dup = false` is `--no-near-dup`.
+    /// `near_dup = false` is `--no-near-dup` (`--near-dup` turns it back on).
     pub near_dup: Option<bool>,
     /// `--near-dup-threshold`.
     pub near_dup_threshold: Option<f64>,
     /// `--style`.
     pub style: Option<Style>,
-    /// `--patterns`.
+    /// `--patterns`; relative to the config file's folder (see [`ConfigFile::read`]).
     pub patterns: Option<PathBuf>,
-    /// `--key-file`.
+    /// `--key-file`; relative to the config file's folder (see [`ConfigFile::read`]).
     pub key_file: Option<PathBuf>,
     /// `--shard-size` (`"256MiB"` or a number of bytes).
+    #[serde(default, deserialize_with = "shard_size")]
     pub shard_size: Option<ByteSize>,
     /// `--compression`.
     pub compression: Option<OutCompression>,
@@ -72,10 +77,34 @@ pub struct RunFile {
     /// `--threads`.
     pub threads: Option<usize>,
     /// `--max-record-bytes`.
+    #[serde(default, deserialize_with = "max_record_bytes")]
     pub max_record_bytes: Option<ByteSize>,
     /// `--max-rejects` (a count, a ratio such as `0.01`, or `"1%"`).
     #[serde(default, deserialize_with = "max_rejects")]
     pub max_rejects: Option<crate::pipeline::MaxRejects>,
+}
+
+fn shard_size<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<ByteSize>, D::Error> {
+    size_setting(d, "shard_size")
+}
+
+fn max_record_bytes<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> std::result::Result<Option<ByteSize>, D::Error> {
+    size_setting(d, "max_record_bytes")
+}
+
+/// A size setting of the `[run]` table; the error names the key (the file is named by
+/// [`ConfigFile::read`]).
+fn size_setting<'de, D: serde::Deserializer<'de>>(
+    d: D,
+    key: &str,
+) -> std::result::Result<Option<ByteSize>, D::Error> {
+    ByteSize::deserialize(d)
+        .map(Some)
+        .map_err(|e| serde::de::Error::custom(format!("`run.{key}`: {e}")))
 }
 
 fn max_rejects<'de, D: serde::Deserializer<'de>>(
@@ -85,13 +114,22 @@ fn max_rejects<'de, D: serde::Deserializer<'de>>(
     #[serde(untagged)]
     enum Raw {
         N(u64),
+        I(i64),
         F(f64),
         S(String),
     }
     Ok(Some(match Raw::deserialize(d)? {
         Raw::N(n) => crate::pipeline::MaxRejects::Count(n),
-        Raw::F(f) => crate::pipeline::MaxRejects::Ratio(f),
-        Raw::S(s) => s.parse().map_err(serde::de::Error::custom)?,
+        Raw::I(n) => {
+            return Err(serde::de::Error::custom(format!(
+                "`run.max_rejects`: a count cannot be negative ({n})"
+            )))
+        }
+        Raw::F(f) => crate::pipeline::MaxRejects::ratio(f)
+            .map_err(|e| serde::de::Error::custom(format!("`run.max_rejects`: {e}")))?,
+        Raw::S(s) => s
+            .parse()
+            .map_err(|e| serde::de::Error::custom(format!("`run.max_rejects`: {e}")))?,
     }))
 }
 
@@ -105,16 +143,49 @@ pub struct ConfigFile {
 }
 
 impl ConfigFile {
-    /// Reads and parses a config file.
+    /// Reads and parses a config file, and resolves its relative paths against the
+    /// file's folder, so a config file means the same wherever scrubline is started.
     pub fn read(path: &Path) -> Result<ConfigFile> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        toml::from_str(&text).map_err(|e| Error::Config(format!("{}: {e}", path.display())))
+        let mut file: ConfigFile =
+            toml::from_str(&text).map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+        file.run
+            .resolve_paths(path.parent().unwrap_or_else(|| Path::new("")));
+        Ok(file)
     }
 }
 
-/// A byte count written as a number or with a unit (`512`, `64KiB`, `256MiB`, `1GB`).
+impl RunFile {
+    /// Makes the relative paths of these settings relative to `base` (the config file's
+    /// folder). Absolute paths are kept.
+    pub fn resolve_paths(&mut self, base: &Path) {
+        for path in [&mut self.patterns, &mut self.key_file]
+            .into_iter()
+            .flatten()
+        {
+            if path.is_relative() {
+                *path = base.join(&*path);
+            }
+        }
+    }
+}
+
+/// A byte count written as a number or with a unit (`512`, `64KiB`, `256MiB`, `1GB`);
+/// never zero. Build one with [`ByteSize::new`] (or parse one), which checks that.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ByteSize(pub u64);
+
+impl ByteSize {
+    /// A size of `bytes` bytes; zero is refused (a zero record limit would reject every
+    /// record, a zero shard size would write one shard per record).
+    pub fn new(bytes: u64) -> std::result::Result<ByteSize, String> {
+        if bytes == 0 {
+            Err("a size must be greater than 0".to_string())
+        } else {
+            Ok(ByteSize(bytes))
+        }
+    }
+}
 
 impl std::str::FromStr for ByteSize {
     type Err = String;
@@ -139,10 +210,10 @@ impl std::str::FromStr for ByteSize {
                 ))
             }
         };
-        n.checked_mul(mult)
-            .filter(|&v| v > 0)
-            .map(ByteSize)
-            .ok_or_else(|| format!("`{s}` is out of range"))
+        let bytes = n
+            .checked_mul(mult)
+            .ok_or_else(|| format!("`{s}` is out of range"))?;
+        ByteSize::new(bytes).map_err(|e| format!("`{s}`: {e}"))
     }
 }
 
@@ -155,7 +226,7 @@ impl<'de> Deserialize<'de> for ByteSize {
             S(String),
         }
         match Raw::deserialize(d)? {
-            Raw::N(n) => Ok(ByteSize(n)),
+            Raw::N(n) => ByteSize::new(n).map_err(serde::de::Error::custom),
             Raw::S(s) => s.parse().map_err(serde::de::Error::custom),
         }
     }
@@ -183,5 +254,105 @@ mod tests {
         assert_eq!(c.run.shard_size, Some(ByteSize(1 << 20)));
         assert_eq!(c.run.style, Some(Style::Redact));
         assert!(toml::from_str::<ConfigFile>("[run]\nbogus = 1\n").is_err());
+    }
+
+    #[test]
+    fn max_rejects_in_config_is_range_checked() {
+        use crate::pipeline::MaxRejects;
+        let parse = |v: &str| toml::from_str::<ConfigFile>(&format!("[run]\nmax_rejects = {v}\n"));
+        assert_eq!(
+            parse("10").unwrap().run.max_rejects,
+            Some(MaxRejects::Count(10))
+        );
+        assert_eq!(
+            parse("0.25").unwrap().run.max_rejects,
+            Some(MaxRejects::Ratio(0.25))
+        );
+        assert_eq!(
+            parse("1.0").unwrap().run.max_rejects,
+            Some(MaxRejects::Ratio(1.0))
+        );
+        assert_eq!(
+            parse("0.0").unwrap().run.max_rejects,
+            Some(MaxRejects::Ratio(0.0))
+        );
+        assert_eq!(
+            parse("\"1%\"").unwrap().run.max_rejects,
+            Some(MaxRejects::Ratio(0.01))
+        );
+        assert_eq!(
+            parse("\"100%\"").unwrap().run.max_rejects,
+            Some(MaxRejects::Ratio(1.0))
+        );
+        for bad in [
+            "5.0", "-0.5", "1.5", "nan", "inf", "-1", "\"150%\"", "\"-1%\"", "\"5.0\"",
+        ] {
+            let err = parse(bad).unwrap_err().to_string();
+            assert!(err.contains("run.max_rejects"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn relative_paths_are_resolved_against_the_config_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let conf = dir.path().join("conf");
+        std::fs::create_dir(&conf).unwrap();
+        let abs = dir.path().join("abs.key");
+        let path = conf.join("c.toml");
+        std::fs::write(
+            &path,
+            "[run]\nkey_file = \"keys/a.key\"\npatterns = \"../rules\"\n",
+        )
+        .unwrap();
+        let run = ConfigFile::read(&path).unwrap().run;
+        assert_eq!(run.key_file, Some(conf.join("keys/a.key")));
+        assert_eq!(run.patterns, Some(conf.join("../rules")));
+
+        let mut run = RunFile {
+            key_file: Some(abs.clone()),
+            patterns: None,
+            ..RunFile::default()
+        };
+        run.resolve_paths(&conf);
+        assert_eq!(run.key_file, Some(abs), "absolute paths are kept");
+        assert_eq!(run.patterns, None);
+
+        // A config file named without a folder: its paths stay relative to the current
+        // directory, which is its folder.
+        let mut run = RunFile {
+            key_file: Some(PathBuf::from("a.key")),
+            ..RunFile::default()
+        };
+        run.resolve_paths(Path::new("c.toml").parent().unwrap());
+        assert_eq!(run.key_file, Some(PathBuf::from("a.key")));
+    }
+
+    #[test]
+    fn byte_size_new_refuses_zero() {
+        assert!(ByteSize::new(0).is_err());
+        assert_eq!(ByteSize::new(1), Ok(ByteSize(1)));
+    }
+
+    #[test]
+    fn zero_size_in_config_is_refused_naming_key_and_file() {
+        let dir = tempfile::tempdir().unwrap();
+        for key in ["shard_size", "max_record_bytes"] {
+            for value in ["0", "\"0\"", "\"0MiB\""] {
+                let path = dir.path().join("zero.toml");
+                std::fs::write(&path, format!("[run]\n{key} = {value}\n")).unwrap();
+                let err = ConfigFile::read(&path).unwrap_err().to_string();
+                assert!(
+                    err.contains(&format!("run.{key}")),
+                    "{key} = {value}: {err}"
+                );
+                assert!(err.contains("greater than 0"), "{key} = {value}: {err}");
+                assert!(err.contains("zero.toml"), "{key} = {value}: {err}");
+            }
+            let c: ConfigFile = toml::from_str(&format!("[run]\n{key} = 1\n")).unwrap();
+            assert_eq!(
+                c.run.shard_size.or(c.run.max_record_bytes),
+                Some(ByteSize(1))
+            );
+        }
     }
 }

@@ -128,7 +128,8 @@ pub struct Runtime {
 pub enum MaxRejects {
     /// At most this many records.
     Count(u64),
-    /// At most this share (0..1) of the records read.
+    /// At most this share (0..=1) of the records read; build it with
+    /// [`MaxRejects::ratio`] or [`MaxRejects::percent`], which check the range.
     Ratio(f64),
 }
 
@@ -141,16 +142,13 @@ impl std::str::FromStr for MaxRejects {
                 .trim()
                 .parse()
                 .map_err(|_| format!("`{s}`: expected a count, a ratio or a percentage"))?;
-            return Ok(MaxRejects::Ratio(v / 100.0));
+            return MaxRejects::percent(v).map_err(|e| format!("`{s}`: {e}"));
         }
         if t.contains('.') {
             let v: f64 = t
                 .parse()
                 .map_err(|_| format!("`{s}`: expected a count, a ratio or a percentage"))?;
-            if !(0.0..=1.0).contains(&v) {
-                return Err(format!("`{s}`: a ratio is between 0 and 1"));
-            }
-            return Ok(MaxRejects::Ratio(v));
+            return MaxRejects::ratio(v).map_err(|e| format!("`{s}`: {e}"));
         }
         t.parse()
             .map(MaxRejects::Count)
@@ -159,6 +157,25 @@ impl std::str::FromStr for MaxRejects {
 }
 
 impl MaxRejects {
+    /// A share of the records read; refused unless `0 <= ratio <= 1`. Every way of setting
+    /// a ratio (flag, config file) goes through here.
+    pub fn ratio(ratio: f64) -> std::result::Result<MaxRejects, String> {
+        if (0.0..=1.0).contains(&ratio) {
+            Ok(MaxRejects::Ratio(ratio))
+        } else {
+            Err("a ratio is between 0 and 1".to_string())
+        }
+    }
+
+    /// A percentage of the records read; refused unless `0 <= percent <= 100`.
+    pub fn percent(percent: f64) -> std::result::Result<MaxRejects, String> {
+        if (0.0..=100.0).contains(&percent) {
+            MaxRejects::ratio(percent / 100.0)
+        } else {
+            Err("a percentage is between 0% and 100%".to_string())
+        }
+    }
+
     fn exceeded(&self, rejected: u64, read: u64, finished: bool) -> bool {
         match *self {
             MaxRejects::Count(n) => rejected > n,
@@ -1076,5 +1093,39 @@ impl Progress {
         if let Some(bar) = &self.bar {
             bar.finish_and_clear();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MaxRejects;
+
+    #[test]
+    fn max_rejects_parses_counts_ratios_and_percentages_in_range() {
+        let p = |s: &str| s.parse::<MaxRejects>();
+        assert_eq!(p("100"), Ok(MaxRejects::Count(100)));
+        assert_eq!(p("0.01"), Ok(MaxRejects::Ratio(0.01)));
+        assert_eq!(p("1.0"), Ok(MaxRejects::Ratio(1.0)));
+        assert_eq!(p("1%"), Ok(MaxRejects::Ratio(0.01)));
+        assert_eq!(p("0%"), Ok(MaxRejects::Ratio(0.0)));
+        assert_eq!(p("100%"), Ok(MaxRejects::Ratio(1.0)));
+        for bad in [
+            "5.0", "-0.5", "150%", "-1%", "100.5%", "NaN%", "inf%", "-1", "x",
+        ] {
+            assert!(p(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn ratio_and_percent_check_the_range() {
+        assert_eq!(MaxRejects::ratio(0.0), Ok(MaxRejects::Ratio(0.0)));
+        assert_eq!(MaxRejects::ratio(1.0), Ok(MaxRejects::Ratio(1.0)));
+        assert!(MaxRejects::ratio(1.000_001).is_err());
+        assert!(MaxRejects::ratio(-0.5).is_err());
+        assert!(MaxRejects::ratio(f64::NAN).is_err());
+        assert!(MaxRejects::ratio(f64::INFINITY).is_err());
+        assert_eq!(MaxRejects::percent(100.0), Ok(MaxRejects::Ratio(1.0)));
+        assert!(MaxRejects::percent(150.0).is_err());
+        assert!(MaxRejects::percent(-1.0).is_err());
     }
 }

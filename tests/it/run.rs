@@ -384,6 +384,123 @@ fn config_file_is_layered_under_flags() {
 }
 
 #[test]
+fn zero_size_in_config_file_is_refused() {
+    let d = Dir::new();
+    d.write("in/a.jsonl", "{\"text\":\"hello\"}\n");
+    for key in ["max_record_bytes", "shard_size"] {
+        let cfg = d.write("zero.toml", format!("[run]\n{key} = 0\n"));
+        let a = run_ok(&d, "in", "out", &["--config", cfg.to_str().unwrap()]).code(1);
+        let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+        assert!(err.contains(key) && err.contains("zero.toml"), "{err}");
+        assert!(!d.path("out").join("manifest.json").exists());
+    }
+}
+
+#[test]
+fn max_rejects_ratio_out_of_range_is_refused_everywhere() {
+    let d = Dir::new();
+    d.write("in/a.jsonl", "{\"text\":\"hello\"}\n");
+    for v in ["5.0", "-0.5", "\"150%\""] {
+        let cfg = d.write("limits.toml", format!("[run]\nmax_rejects = {v}\n"));
+        let a = run_ok(&d, "in", "out", &["--config", cfg.to_str().unwrap()]).code(1);
+        let err = String::from_utf8(a.get_output().stderr.clone()).unwrap();
+        assert!(
+            err.contains("max_rejects") && err.contains("limits.toml"),
+            "{v}: {err}"
+        );
+    }
+    for v in ["5.0", "-0.5", "150%"] {
+        run_ok(&d, "in", "out", &["--max-rejects", v]).code(2);
+    }
+    let cfg = d.write("limits.toml", "[run]\nmax_rejects = \"100%\"\n");
+    run_ok(&d, "in", "out", &["--config", cfg.to_str().unwrap()]).success();
+}
+
+#[test]
+fn config_file_paths_are_relative_to_the_config_file() {
+    let d = Dir::new();
+    d.write("in/a.jsonl", "{\"text\":\"mail bob@example.org\"}\n");
+    run_ok(&d, "in", "out_flag", &[]).success();
+    d.key("conf/secret.key", KEY_A);
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    d.write(
+        "conf/rules/email.toml",
+        std::fs::read(root.join("patterns/pii/email.toml")).unwrap(),
+    );
+    let cfg = d.write(
+        "conf/c.toml",
+        "[run]\nkey_file = \"secret.key\"\npatterns = \"rules\"\n",
+    );
+    std::fs::create_dir_all(d.path("elsewhere")).unwrap();
+    let run_from = |cwd: &str, out: &str, extra: &[&str]| {
+        scrubline()
+            .current_dir(d.path(cwd))
+            .args(["run", "--quiet", "--config"])
+            .arg(&cfg)
+            .arg("--input")
+            .arg(d.path("in"))
+            .arg("--output")
+            .arg(d.path(out))
+            .args(extra)
+            .assert()
+    };
+    run_from("elsewhere", "out_cfg", &[]).success();
+    let m = manifest(&d.path("out_cfg"));
+    assert_ne!(m["key_fingerprint"], "ephemeral");
+    assert_eq!(
+        m["key_fingerprint"],
+        manifest(&d.path("out_flag"))["key_fingerprint"]
+    );
+    assert_eq!(
+        records(&d.path("out_cfg"))[0]["text"],
+        records(&d.path("out_flag"))[0]["text"]
+    );
+    // A relative flag is still relative to the current directory.
+    d.key("elsewhere/b.key", KEY_B);
+    run_from("elsewhere", "out_b", &["--key-file", "b.key"]).success();
+    assert_ne!(
+        manifest(&d.path("out_b"))["key_fingerprint"],
+        m["key_fingerprint"]
+    );
+}
+
+#[test]
+fn dedup_flags_turn_the_stages_back_on_over_the_config_file() {
+    let d = Dir::new();
+    d.write(
+        "in/a.jsonl",
+        "{\"text\":\"the same line\"}\n{\"text\":\"the same line\"}\n",
+    );
+    let cfg = d.write("c.toml", "[run]\ndedup = false\nnear_dup = false\n");
+    let cfg = cfg.to_str().unwrap();
+    let removed = |out: &str| {
+        let t = &manifest(&d.path(out))["totals"];
+        (
+            records(&d.path(out)).len(),
+            t["duplicates_removed"].as_u64().unwrap(),
+            t["near_duplicates_removed"].as_u64().unwrap(),
+        )
+    };
+    run_ok(&d, "in", "off", &["--config", cfg]).success();
+    assert_eq!(removed("off"), (2, 0, 0));
+    run_ok(&d, "in", "exact", &["--config", cfg, "--dedup"]).success();
+    assert_eq!(removed("exact"), (1, 1, 0));
+    run_ok(&d, "in", "near", &["--config", cfg, "--near-dup"]).success();
+    assert_eq!(removed("near"), (1, 0, 1));
+    // The last of a --x/--no-x pair wins; the --no-* flags still work.
+    run_ok(
+        &d,
+        "in",
+        "last",
+        &["--config", cfg, "--dedup", "--no-dedup"],
+    )
+    .success();
+    assert_eq!(removed("last"), (2, 0, 0));
+    run_ok(&d, "in", "plain", &["--no-dedup", "--no-near-dup"]).success();
+    assert_eq!(removed("plain"), (2, 0, 0));
+}
+
+#[test]
 fn sample_corpus_from_readme_runs() {
     let d = Dir::new();
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
