@@ -86,3 +86,27 @@ impl Error {
         }
     }
 }
+/// A TOML error as line, column and message, without the source excerpt that toml's
+/// `Display` prints and with quoted strings elided: a rule file's examples, or a key
+/// pasted into a config file, must not reach a log through an error.
+pub(crate) fn toml_reason(e: &toml::de::Error, text: &str) -> String {
+    let mut msg = String::new();
+    let mut quoted = false;
+    for c in e.message().trim().chars() {
+        if c == '"' {
+            msg.push_str(if quoted { "\"" } else { "\"…" });
+            quoted = !quoted;
+        } else if !quoted {
+            msg.push(c);
+        }
+    }
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("line {line}, column {column}: {msg}")
+        }
+        None => msg,
+    }
+}

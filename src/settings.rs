@@ -147,8 +147,10 @@ impl ConfigFile {
     /// file's folder, so a config file means the same wherever scrubline is started.
     pub fn read(path: &Path) -> Result<ConfigFile> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let mut file: ConfigFile =
-            toml::from_str(&text).map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+        let mut file: ConfigFile = toml::from_str(&text).map_err(|e| {
+            let reason = crate::error::toml_reason(&e, &text);
+            Error::Config(format!("{}: {reason}", path.display()))
+        })?;
         file.run
             .resolve_paths(path.parent().unwrap_or_else(|| Path::new("")));
         Ok(file)
@@ -235,6 +237,17 @@ impl<'de> Deserialize<'de> for ByteSize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn config_errors_do_not_echo_a_pasted_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        let hex = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+        std::fs::write(&path, format!("[run]\nkey = \"{hex}\"\n")).unwrap();
+        let err = ConfigFile::read(&path).unwrap_err().to_string();
+        assert!(!err.contains(hex), "{err}");
+        assert!(err.contains("c.toml") && err.contains("line 2"), "{err}");
+    }
 
     #[test]
     fn byte_sizes() {

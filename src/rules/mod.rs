@@ -229,7 +229,7 @@ impl RuleSet {
             hasher.update((text.len() as u64).to_le_bytes());
             hasher.update(text.as_bytes());
             let file: RuleFile = toml::from_str(&text)
-                .map_err(|e| Error::rule(name.clone(), toml_reason(&e, &text)))?;
+                .map_err(|e| Error::rule(name.clone(), crate::error::toml_reason(&e, &text)))?;
             rules.extend(file.rule);
         }
         let mut seen = BTreeSet::new();
@@ -273,31 +273,6 @@ impl RuleSet {
     pub fn entities(&self) -> Vec<&str> {
         let set: BTreeSet<&str> = self.rules.iter().map(|r| r.entity.as_str()).collect();
         set.into_iter().collect()
-    }
-}
-
-/// A TOML error as line, column and message, without the source excerpt that toml's
-/// `Display` prints and with quoted strings elided: a rule file's examples are text to
-/// detect in, and must not reach a log through an error.
-fn toml_reason(e: &toml::de::Error, text: &str) -> String {
-    let mut msg = String::new();
-    let mut quoted = false;
-    for c in e.message().trim().chars() {
-        if c == '"' {
-            msg.push_str(if quoted { "\"" } else { "\"…" });
-            quoted = !quoted;
-        } else if !quoted {
-            msg.push(c);
-        }
-    }
-    match e.span() {
-        Some(span) => {
-            let before = &text[..span.start.min(text.len())];
-            let line = before.matches('\n').count() + 1;
-            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-            format!("line {line}, column {column}: {msg}")
-        }
-        None => msg,
     }
 }
 
