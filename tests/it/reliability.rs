@@ -36,23 +36,13 @@ fn every_kind_of_bad_input_is_counted_set_aside_and_scrubbed() {
     d.write("in/d_truncated.jsonl.zst", &z[..z.len() / 2]);
     d.write("in/e_empty.jsonl", "");
     d.write("in/f_corrupt.parquet", "PAR1 this is not parquet PAR1");
-    scrubline()
-        .args([
-            "run",
-            "-q",
-            "--field",
-            "text",
-            "--max-record-bytes",
-            "4KiB",
-            "--input",
-        ])
-        .arg(d.path("in"))
-        .arg("--output")
-        .arg(d.path("out"))
-        .arg("--key-file")
-        .arg(d.key("k", KEY_A))
-        .assert()
-        .code(3);
+    run_ok(
+        &d,
+        "in",
+        "out",
+        &["--field", "text", "--max-record-bytes", "4KiB"],
+    )
+    .code(3);
     let m = manifest(&d.path("out"));
     let by = &m["rejects"]["by_reason"];
     for (reason, n) in [
@@ -103,23 +93,7 @@ fn every_kind_of_bad_input_is_counted_set_aside_and_scrubbed() {
 fn max_rejects_fails_the_run() {
     let d = Dir::new();
     d.write("in/a.jsonl", "bad\nbad\n{\"text\":\"ok\"}\n");
-    let run = |limit: &str| {
-        scrubline()
-            .args([
-                "run",
-                "-q",
-                "--overwrite",
-                "--max-rejects",
-                limit,
-                "--input",
-            ])
-            .arg(d.path("in"))
-            .arg("--output")
-            .arg(d.path("out"))
-            .arg("--key-file")
-            .arg(d.key("k", KEY_A))
-            .assert()
-    };
+    let run = |limit: &str| run_ok(&d, "in", "out", &["--overwrite", "--max-rejects", limit]);
     let a = run("1").code(1);
     assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("too many rejected records"));
     assert!(!d.path("out/manifest.json").exists());

@@ -347,16 +347,8 @@ fn global_stages(d: &Dir, out: &str, world: u32, parts: u32) {
 }
 
 fn single_run(d: &Dir) {
-    d.key("a.key", KEY_A);
-    scrubline()
-        .args(["run", "--quiet", "--shard-size", "64KiB", "--input"])
-        .arg(d.path("in"))
-        .arg("--output")
-        .arg(d.path("single"))
-        .arg("--key-file")
-        .arg(d.path("a.key"))
-        .assert()
-        .code(3); // the corpus has broken records
+    // The corpus has broken records. This also writes `a.key`, which the ranks read.
+    run_ok(d, "in", "single", &["--shard-size", "64KiB"]).code(3);
     scrubline()
         .args(["plan", "--input"])
         .arg(d.path("in"))
@@ -456,14 +448,11 @@ fn a_rank_killed_mid_way_and_rerun_gives_the_same_result() {
 
 /// Every row of the Parquet shards in `dir`, as sorted JSON lines.
 fn parquet_lines(dir: &Path) -> Vec<String> {
-    let mut names: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
-        .collect();
-    names.sort();
     let mut out = Vec::new();
-    for p in names {
+    for p in shard_paths(dir)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+    {
         for b in scrubline::columnar::ParquetFile::open(&p)
             .unwrap()
             .batches(4096)
@@ -490,16 +479,8 @@ fn parquet_ranks_equal_one_run() {
         w.write(&batch).unwrap();
         w.close().unwrap();
     }
-    d.key("a.key", KEY_A);
-    scrubline()
-        .args(["run", "--quiet", "--input"])
-        .arg(d.path("in"))
-        .arg("--output")
-        .arg(d.path("single"))
-        .arg("--key-file")
-        .arg(d.path("a.key"))
-        .assert()
-        .success();
+    // Also writes `a.key`, which the ranks read.
+    run_ok(&d, "in", "single", &[]).success();
     scrubline()
         .args(["plan", "--input"])
         .arg(d.path("in"))
@@ -591,16 +572,8 @@ fn dedup_switches_apply_to_the_ranks_too() {
     for flag in ["--no-dedup", "--no-near-dup"] {
         let d = Dir::new();
         corpus(&d, 5, 120, 0);
-        d.key("a.key", KEY_A);
-        scrubline()
-            .args(["run", "--quiet", flag, "--shard-size", "64KiB", "--input"])
-            .arg(d.path("in"))
-            .arg("--output")
-            .arg(d.path("single"))
-            .arg("--key-file")
-            .arg(d.path("a.key"))
-            .assert()
-            .code(3);
+        // Also writes `a.key`, which the ranks read.
+        run_ok(&d, "in", "single", &[flag, "--shard-size", "64KiB"]).code(3);
         scrubline()
             .args(["plan", "--input"])
             .arg(d.path("in"))
