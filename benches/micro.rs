@@ -159,10 +159,8 @@ fn detector() -> Detector {
     Detector::new(&RuleSet::builtin().expect("built-in rules")).expect("rules compile")
 }
 
-/// The detector's one multi-pattern pass plus validation (`Detector::find`), all rules.
-#[divan::bench]
-fn detect_find(bencher: Bencher) {
-    let docs = documents();
+/// `Detector::find` over `docs`, all rules; bytes/s over their text.
+fn bench_find(bencher: Bencher, docs: Vec<String>) {
     let det = detector();
     let mut scratch = det.scratch();
     let mut out: Vec<Finding> = Vec::new();
@@ -177,6 +175,12 @@ fn detect_find(bencher: Bencher) {
             }
             n
         });
+}
+
+/// The detector's one multi-pattern pass plus validation (`Detector::find`), all rules.
+#[divan::bench]
+fn detect_find(bencher: Bencher) {
+    bench_find(bencher, documents());
 }
 
 /// CSV-like rows dense in PII (name, e-mail, phone, city on every line), like the `csv`
@@ -213,21 +217,7 @@ fn dense_documents() -> Vec<String> {
 /// `Detector::find` over PII-dense CSV rows.
 #[divan::bench]
 fn detect_find_dense(bencher: Bencher) {
-    let docs = dense_documents();
-    let det = detector();
-    let mut scratch = det.scratch();
-    let mut out: Vec<Finding> = Vec::new();
-    bencher
-        .counter(BytesCount::new(bytes(&docs)))
-        .bench_local(|| {
-            let mut n = 0;
-            for d in &docs {
-                out.clear();
-                det.find(black_box(d), &mut scratch, &mut out);
-                n += out.len();
-            }
-            n
-        });
+    bench_find(bencher, dense_documents());
 }
 
 /// Detection plus replacement (`Scrubber::scrub`): what the pipeline does per string.

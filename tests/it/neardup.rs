@@ -48,29 +48,18 @@ fn corpus() -> String {
     out
 }
 
-fn run(d: &Dir, out: &str, extra: &[&str]) {
-    scrubline()
-        .args(["run", "-q", "--input"])
-        .arg(d.path("in"))
-        .arg("--output")
-        .arg(d.path(out))
-        .arg("--key-file")
-        .arg(d.key("a.key", KEY_A))
-        .args(extra)
-        .assert()
-        .success();
-}
-
 #[test]
 fn near_copies_removed_first_copy_kept_and_reported() {
     let d = Dir::new();
     d.write("in/a.jsonl", corpus());
     let report = d.path("report.jsonl");
-    run(
+    run_ok(
         &d,
+        "in",
         "out",
         &["--dedup-report", report.to_str().unwrap(), "--threads", "2"],
-    );
+    )
+    .success();
     let ids: Vec<String> = records(&d.path("out"))
         .iter()
         .map(|r| r["id"].as_str().unwrap().to_string())
@@ -114,13 +103,13 @@ fn near_copies_removed_first_copy_kept_and_reported() {
         );
         assert!(l.get("text").is_none());
     }
-    run(&d, "out1", &["--threads", "1"]);
+    run_ok(&d, "in", "out1", &["--threads", "1"]).success();
     assert_eq!(
         shard_bytes(&d.path("out")),
         shard_bytes(&d.path("out1")),
         "threads do not change survivors"
     );
-    run(&d, "off", &["--no-near-dup"]);
+    run_ok(&d, "in", "off", &["--no-near-dup"]).success();
     assert_eq!(records(&d.path("off")).len(), 200 + 50 + 80);
 }
 
@@ -130,7 +119,7 @@ fn no_dedup_turns_off_the_exact_stage_only() {
     d.write("in/a.jsonl", corpus());
     let first = corpus().lines().next().unwrap().to_string();
     d.write("in/b.jsonl", format!("{first}\n"));
-    run(&d, "out", &["--no-dedup"]);
+    run_ok(&d, "in", "out", &["--no-dedup"]).success();
     let ids: Vec<String> = records(&d.path("out"))
         .iter()
         .map(|r| r["id"].as_str().unwrap().to_string())
@@ -147,7 +136,7 @@ fn no_dedup_turns_off_the_exact_stage_only() {
     );
     let m = manifest(&d.path("out"));
     assert_eq!(m["totals"]["duplicates_removed"], 0);
-    run(&d, "both_off", &["--no-dedup", "--no-near-dup"]);
+    run_ok(&d, "in", "both_off", &["--no-dedup", "--no-near-dup"]).success();
     let ids = records(&d.path("both_off"));
     assert_eq!(
         ids.iter().filter(|r| r["id"] == "u0").count(),
@@ -163,7 +152,13 @@ fn dedup_report_ids_are_scrubbed() {
     let line = r#"{"id":"alice.jones@example.com","text":"the same text twice"}"#;
     d.write("in/a.jsonl", format!("{line}\n{line}\n"));
     let report = d.path("report.jsonl");
-    run(&d, "out", &["--dedup-report", report.to_str().unwrap()]);
+    run_ok(
+        &d,
+        "in",
+        "out",
+        &["--dedup-report", report.to_str().unwrap()],
+    )
+    .success();
     let text = std::fs::read_to_string(&report).unwrap();
     assert_eq!(text.lines().count(), 1, "{text}");
     assert!(!text.contains("alice.jones"), "{text}");

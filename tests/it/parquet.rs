@@ -22,14 +22,9 @@ fn write_parquet(path: &std::path::Path, batches: &[RecordBatch]) {
 }
 
 fn read_all(dir: &std::path::Path) -> Vec<RecordBatch> {
-    let mut names: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
-        .collect();
-    names.sort();
-    names
+    shard_paths(dir)
         .iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
         .flat_map(|p| {
             ParquetFile::open(p)
                 .unwrap()
@@ -51,17 +46,9 @@ fn all_strings(batches: &[RecordBatch]) -> String {
     s
 }
 
+/// [`run_ok`] on two threads.
 fn run(d: &Dir, input: &str, out: &str, extra: &[&str]) -> assert_cmd::assert::Assert {
-    let key = d.key("a.key", KEY_A);
-    scrubline()
-        .args(["run", "-q", "--threads", "2", "--input"])
-        .arg(d.path(input))
-        .arg("--output")
-        .arg(d.path(out))
-        .arg("--key-file")
-        .arg(key)
-        .args(extra)
-        .assert()
+    run_ok(d, input, out, &[&["--threads", "2"], extra].concat())
 }
 
 #[test]

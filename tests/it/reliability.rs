@@ -36,23 +36,13 @@ fn every_kind_of_bad_input_is_counted_set_aside_and_scrubbed() {
     d.write("in/d_truncated.jsonl.zst", &z[..z.len() / 2]);
     d.write("in/e_empty.jsonl", "");
     d.write("in/f_corrupt.parquet", "PAR1 this is not parquet PAR1");
-    scrubline()
-        .args([
-            "run",
-            "-q",
-            "--field",
-            "text",
-            "--max-record-bytes",
-            "4KiB",
-            "--input",
-        ])
-        .arg(d.path("in"))
-        .arg("--output")
-        .arg(d.path("out"))
-        .arg("--key-file")
-        .arg(d.key("k", KEY_A))
-        .assert()
-        .code(3);
+    run_ok(
+        &d,
+        "in",
+        "out",
+        &["--field", "text", "--max-record-bytes", "4KiB"],
+    )
+    .code(3);
     let m = manifest(&d.path("out"));
     let by = &m["rejects"]["by_reason"];
     for (reason, n) in [
@@ -103,23 +93,7 @@ fn every_kind_of_bad_input_is_counted_set_aside_and_scrubbed() {
 fn max_rejects_fails_the_run() {
     let d = Dir::new();
     d.write("in/a.jsonl", "bad\nbad\n{\"text\":\"ok\"}\n");
-    let run = |limit: &str| {
-        scrubline()
-            .args([
-                "run",
-                "-q",
-                "--overwrite",
-                "--max-rejects",
-                limit,
-                "--input",
-            ])
-            .arg(d.path("in"))
-            .arg("--output")
-            .arg(d.path("out"))
-            .arg("--key-file")
-            .arg(d.key("k", KEY_A))
-            .assert()
-    };
+    let run = |limit: &str| run_ok(&d, "in", "out", &["--overwrite", "--max-rejects", limit]);
     let a = run("1").code(1);
     assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("too many rejected records"));
     assert!(!d.path("out/manifest.json").exists());
@@ -183,6 +157,9 @@ fn killed_five_times_then_resumed_gives_identical_output() {
     // Five kills at spread-out moments, each followed by a resume that is itself killed,
     // then a final resume to the end.
     let mut first = true;
+    // Kills that stopped a child before it finished (killed by the signal, no manifest):
+    // at least one is needed for the resumes below to have anything to resume.
+    let mut mid_run_kills = 0;
     for k in 0..5u32 {
         let mut cmd = std::process::Command::new(&bin);
         cmd.args(resume_args(&d, "out"));
@@ -194,7 +171,10 @@ fn killed_five_times_then_resumed_gives_identical_output() {
         let frac = [0.15, 0.3, 0.2, 0.45, 0.25][k as usize];
         std::thread::sleep(full.mul_f64(frac));
         let _ = child.kill(); // SIGKILL
-        let _ = child.wait();
+        let status = child.wait().unwrap();
+        if status.code().is_none() && !d.path("out/manifest.json").exists() {
+            mid_run_kills += 1;
+        }
         assert!(
             !d.path("out/manifest.json").exists() || k > 0,
             "no manifest before the end"
@@ -209,6 +189,10 @@ fn killed_five_times_then_resumed_gives_identical_output() {
             assert_eq!(&r.1, &bytes, "{name} looks complete but differs");
         }
     }
+    assert!(
+        mid_run_kills > 0,
+        "every child finished before its kill: nothing was resumed"
+    );
     scrubline()
         .args(resume_args(&d, "out"))
         .arg("--resume")
@@ -241,21 +225,39 @@ fn resume_refuses_another_configuration_or_key() {
     let d = Dir::new();
     big_corpus(&d);
     let bin = assert_cmd::cargo::cargo_bin("scrubline");
-    let mut child = std::process::Command::new(&bin)
-        .args(resume_args(&d, "out"))
-        .spawn()
-        .unwrap();
-    // Wait until a checkpoint exists, then kill.
     let state = d.path("out/.scrubline/state.json");
-    let t = std::time::Instant::now();
-    while !state.exists() && t.elapsed() < Duration::from_secs(60) {
-        std::thread::sleep(Duration::from_millis(5));
+    let mut killed_mid_way = false;
+    // Kill as soon as a checkpoint exists; when the run finished first anyway, start over
+    // on a bigger corpus.
+    for attempt in 1..=3u32 {
+        if attempt > 1 {
+            std::fs::remove_dir_all(d.path("out")).unwrap();
+            let _ = std::fs::remove_file(d.path("out-report.jsonl"));
+            let (more, _) = synthetic_corpus(6000 * attempt as usize);
+            d.write(&format!("in/c{attempt}.jsonl"), &more);
+        }
+        let mut child = std::process::Command::new(&bin)
+            .args(resume_args(&d, "out"))
+            .spawn()
+            .unwrap();
+        let t = std::time::Instant::now();
+        while !state.exists()
+            && child.try_wait().unwrap().is_none()
+            && t.elapsed() < Duration::from_secs(60)
+        {
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        let _ = child.kill(); // SIGKILL
+        let status = child.wait().unwrap();
+        if status.code().is_none() && state.exists() && !d.path("out/manifest.json").exists() {
+            killed_mid_way = true;
+            break;
+        }
     }
-    let _ = child.kill();
-    let _ = child.wait();
-    if d.path("out/manifest.json").exists() {
-        return; // finished before the kill: nothing to check on this machine
-    }
+    assert!(
+        killed_mid_way,
+        "the run always finished before a checkpoint could be interrupted"
+    );
     let a = scrubline()
         .args(resume_args(&d, "out"))
         .args(["--resume", "--style", "redact"])

@@ -2,19 +2,6 @@
 
 use crate::util::*;
 
-fn run_ok(d: &Dir, input: &str, out: &str, extra: &[&str]) -> assert_cmd::assert::Assert {
-    let key = d.key("a.key", KEY_A);
-    scrubline()
-        .args(["run", "--quiet", "--input"])
-        .arg(d.path(input))
-        .arg("--output")
-        .arg(d.path(out))
-        .arg("--key-file")
-        .arg(&key)
-        .args(extra)
-        .assert()
-}
-
 #[test]
 fn no_sensitive_value_survives_and_other_fields_stay() {
     let d = Dir::new();

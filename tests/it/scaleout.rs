@@ -40,6 +40,45 @@ fn stage(args: &[&str], dir: &Path) -> assert_cmd::assert::Assert {
     c.args(cmd).arg(dir).args(rest).assert()
 }
 
+/// The global stages after the ranks, on the run folder `d.path(out)`: candidates over
+/// `parts` partitions, cluster (twice: the second is a no-op), filter for each of the
+/// `world` ranks, merge; then `verify` on the merged output.
+fn global_stages(d: &Dir, out: &str, world: u32, parts: u32) {
+    let run = d.path(out);
+    for p in 0..parts {
+        let (p, w) = (p.to_string(), parts.to_string());
+        stage(
+            &["dedup", "candidates", "--rank", &p, "--world-size", &w],
+            &run,
+        )
+        .success();
+    }
+    stage(&["dedup", "cluster"], &run).success();
+    stage(&["dedup", "cluster"], &run)
+        .success()
+        .stderr(predicates::str::contains("already done"));
+    for r in 0..world {
+        stage(&["dedup", "filter", "--rank", &r.to_string()], &run).success();
+    }
+    stage(&["manifest", "merge"], &run).success();
+    scrubline()
+        .arg("verify")
+        .arg(run.join("final"))
+        .assert()
+        .success();
+}
+
+/// `scrubline plan` over `d.path("in")`, written to `d.path("plan.json")`.
+fn make_plan(d: &Dir) {
+    scrubline()
+        .args(["plan", "--input"])
+        .arg(d.path("in"))
+        .arg("--output")
+        .arg(d.path("plan.json"))
+        .assert()
+        .success();
+}
+
 /// Decoded final records (by `id`), sorted.
 fn final_ids(dir: &Path) -> Vec<u64> {
     let mut ids: Vec<u64> = records(&dir.join("final"))
@@ -56,13 +95,7 @@ fn plan_lists_the_inputs_once() {
     for i in 0..4 {
         d.write(&format!("in/{i}.jsonl"), "{\"text\":\"x\"}\n");
     }
-    scrubline()
-        .args(["plan", "--input"])
-        .arg(d.path("in"))
-        .arg("--output")
-        .arg(d.path("plan.json"))
-        .assert()
-        .success();
+    make_plan(&d);
     let plan = scrubline::scaleout::plan::Plan::read(&d.path("plan.json")).unwrap();
     assert_eq!(plan.files.len(), 4);
     assert_eq!(
@@ -147,28 +180,8 @@ fn stages_end_to_end_on_a_synthetic_run_any_world() {
         let d = Dir::new();
         let run = d.path("run");
         synth_run(&run, &docs, world, OutCompression::Zstd);
-        for p in 0..parts {
-            let (p, w) = (p.to_string(), parts.to_string());
-            stage(
-                &["dedup", "candidates", "--rank", &p, "--world-size", &w],
-                &run,
-            )
-            .success();
-        }
-        stage(&["dedup", "cluster"], &run).success();
-        stage(&["dedup", "cluster"], &run)
-            .success()
-            .stderr(predicates::str::contains("already done"));
-        for r in 0..world {
-            stage(&["dedup", "filter", "--rank", &r.to_string()], &run).success();
-        }
-        stage(&["manifest", "merge"], &run).success();
+        global_stages(&d, "run", world, parts);
         assert_eq!(final_ids(&run), want, "W = {world}");
-        scrubline()
-            .arg("verify")
-            .arg(run.join("final"))
-            .assert()
-            .success();
         let m = manifest(&run.join("final"));
         totals.push(m["totals"].clone());
     }
@@ -324,46 +337,10 @@ fn run_rank(d: &Dir, out: &str, rank: u32, world: u32) -> std::process::Command 
     c
 }
 
-fn global_stages(d: &Dir, out: &str, world: u32, parts: u32) {
-    let run = d.path(out);
-    for p in 0..parts {
-        let (p, w) = (p.to_string(), parts.to_string());
-        stage(
-            &["dedup", "candidates", "--rank", &p, "--world-size", &w],
-            &run,
-        )
-        .success();
-    }
-    stage(&["dedup", "cluster"], &run).success();
-    for r in 0..world {
-        stage(&["dedup", "filter", "--rank", &r.to_string()], &run).success();
-    }
-    stage(&["manifest", "merge"], &run).success();
-    scrubline()
-        .arg("verify")
-        .arg(run.join("final"))
-        .assert()
-        .success();
-}
-
 fn single_run(d: &Dir) {
-    d.key("a.key", KEY_A);
-    scrubline()
-        .args(["run", "--quiet", "--shard-size", "64KiB", "--input"])
-        .arg(d.path("in"))
-        .arg("--output")
-        .arg(d.path("single"))
-        .arg("--key-file")
-        .arg(d.path("a.key"))
-        .assert()
-        .code(3); // the corpus has broken records
-    scrubline()
-        .args(["plan", "--input"])
-        .arg(d.path("in"))
-        .arg("--output")
-        .arg(d.path("plan.json"))
-        .assert()
-        .success();
+    // The corpus has broken records. This also writes `a.key`, which the ranks read.
+    run_ok(d, "in", "single", &["--shard-size", "64KiB"]).code(3);
+    make_plan(d);
 }
 
 fn assert_same_as_single(d: &Dir, out: &str) {
@@ -456,14 +433,11 @@ fn a_rank_killed_mid_way_and_rerun_gives_the_same_result() {
 
 /// Every row of the Parquet shards in `dir`, as sorted JSON lines.
 fn parquet_lines(dir: &Path) -> Vec<String> {
-    let mut names: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
-        .collect();
-    names.sort();
     let mut out = Vec::new();
-    for p in names {
+    for p in shard_paths(dir)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+    {
         for b in scrubline::columnar::ParquetFile::open(&p)
             .unwrap()
             .batches(4096)
@@ -490,23 +464,9 @@ fn parquet_ranks_equal_one_run() {
         w.write(&batch).unwrap();
         w.close().unwrap();
     }
-    d.key("a.key", KEY_A);
-    scrubline()
-        .args(["run", "--quiet", "--input"])
-        .arg(d.path("in"))
-        .arg("--output")
-        .arg(d.path("single"))
-        .arg("--key-file")
-        .arg(d.path("a.key"))
-        .assert()
-        .success();
-    scrubline()
-        .args(["plan", "--input"])
-        .arg(d.path("in"))
-        .arg("--output")
-        .arg(d.path("plan.json"))
-        .assert()
-        .success();
+    // Also writes `a.key`, which the ranks read.
+    run_ok(&d, "in", "single", &[]).success();
+    make_plan(&d);
     let world = 3;
     for r in 0..world {
         assert_eq!(
@@ -591,23 +551,9 @@ fn dedup_switches_apply_to_the_ranks_too() {
     for flag in ["--no-dedup", "--no-near-dup"] {
         let d = Dir::new();
         corpus(&d, 5, 120, 0);
-        d.key("a.key", KEY_A);
-        scrubline()
-            .args(["run", "--quiet", flag, "--shard-size", "64KiB", "--input"])
-            .arg(d.path("in"))
-            .arg("--output")
-            .arg(d.path("single"))
-            .arg("--key-file")
-            .arg(d.path("a.key"))
-            .assert()
-            .code(3);
-        scrubline()
-            .args(["plan", "--input"])
-            .arg(d.path("in"))
-            .arg("--output")
-            .arg(d.path("plan.json"))
-            .assert()
-            .success();
+        // Also writes `a.key`, which the ranks read.
+        run_ok(&d, "in", "single", &[flag, "--shard-size", "64KiB"]).code(3);
+        make_plan(&d);
         let t = manifest(&d.path("single"))["totals"].clone();
         if flag == "--no-dedup" {
             assert_eq!(t["duplicates_removed"], 0, "{flag}: {t}");

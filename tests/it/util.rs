@@ -45,18 +45,47 @@ pub fn scrubline() -> Command {
     c
 }
 
+/// `scrubline run -q` from `d.path(input)` to `d.path(out)` with key A in `a.key`, then
+/// `extra`; the caller checks the outcome (`.success()`, `.code(3)`, ...).
+pub fn run_ok(d: &Dir, input: &str, out: &str, extra: &[&str]) -> assert_cmd::assert::Assert {
+    scrubline()
+        .args(["run", "-q", "--input"])
+        .arg(d.path(input))
+        .arg("--output")
+        .arg(d.path(out))
+        .arg("--key-file")
+        .arg(d.key("a.key", KEY_A))
+        .args(extra)
+        .assert()
+}
+
+/// The `part-*` files of an output folder, sorted by name.
+pub fn shard_paths(dir: &Path) -> Vec<PathBuf> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("part-")
+        })
+        .collect();
+    paths.sort();
+    paths
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name().unwrap().to_string_lossy().into_owned()
+}
+
 /// Every shard's decompressed text, in order, by file name.
 pub fn shards(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut names: Vec<String> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|n| n.starts_with("part-"))
-        .collect();
-    names.sort();
-    names
+    shard_paths(dir)
         .into_iter()
-        .map(|n| {
-            let raw = std::fs::read(dir.join(&n)).unwrap();
+        .map(|p| {
+            let n = file_name(&p);
+            let raw = std::fs::read(&p).unwrap();
             let mut out = Vec::new();
             if n.ends_with(".zst") {
                 zstd::stream::read::Decoder::new(&raw[..])
@@ -91,19 +120,10 @@ pub fn records(dir: &Path) -> Vec<serde_json::Value> {
 
 /// Raw bytes of every shard file, by name (for byte-identity checks).
 pub fn shard_bytes(dir: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut v: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap())
-        .filter(|e| e.file_name().to_string_lossy().starts_with("part-"))
-        .map(|e| {
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect();
-    v.sort();
-    v
+    shard_paths(dir)
+        .into_iter()
+        .map(|p| (file_name(&p), std::fs::read(&p).unwrap()))
+        .collect()
 }
 
 pub fn manifest(dir: &Path) -> serde_json::Value {

@@ -9,17 +9,13 @@ fn make_run(d: &Dir) -> std::path::PathBuf {
 fn make_run_with(d: &Dir, extra: &[&str]) -> std::path::PathBuf {
     let (corpus, _) = synthetic_corpus(600);
     d.write("in/a.jsonl", &corpus);
-    let key = d.key("a.key", KEY_A);
-    scrubline()
-        .args(["run", "-q", "--shard-size", "32KiB", "--input"])
-        .arg(d.path("in"))
-        .arg("--output")
-        .arg(d.path("out"))
-        .arg("--key-file")
-        .arg(key)
-        .args(extra)
-        .assert()
-        .success();
+    run_ok(
+        d,
+        "in",
+        "out",
+        &[&["--shard-size", "32KiB"], extra].concat(),
+    )
+    .success();
     d.path("out")
 }
 
@@ -63,17 +59,7 @@ fn clean_output_verifies_and_rescan_finds_nothing() {
 fn catches_flipped_byte_deleted_shard_and_added_file() {
     let d = Dir::new();
     let out = make_run(&d);
-    let mut shards: Vec<_> = std::fs::read_dir(&out)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            p.file_name()
-                .unwrap()
-                .to_string_lossy()
-                .starts_with("part-")
-        })
-        .collect();
-    shards.sort();
+    let shards = shard_paths(&out);
     assert!(shards.len() >= 3);
 
     let mut bytes = std::fs::read(&shards[0]).unwrap();
