@@ -75,7 +75,8 @@
 //! on the 256-bit key being secret and on the text already being scrubbed. Whoever holds
 //! the key, or can have chosen texts processed under it and read the band hashes, can
 //! still test membership: rotate keys between parties as for pseudonyms.) The per-record
-//! sketch lives only in memory.
+//! sketch (keyed, like the band hashes) is kept in memory, and also written to the
+//! scale-out docs tables and to the resume log `lsh.log`.
 //!
 //! # Semantics of [`LshIndex::observe`]
 //!
@@ -675,11 +676,6 @@ impl MinHasher {
             }
             out.push(self.token_hash(&buf[..4 + 4 * rows]));
         }
-    }
-
-    /// Copies the band hashes of `sig` into `out` (which must hold `bands` values).
-    pub fn band_hashes(&self, sig: &Signature, out: &mut [u64]) {
-        out[..sig.bands.len()].copy_from_slice(&sig.bands);
     }
 }
 

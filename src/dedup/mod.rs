@@ -226,9 +226,6 @@ impl std::hash::Hasher for IdentityHasher {
     fn write_u64(&mut self, v: u64) {
         self.0 = v;
     }
-    fn write_u128(&mut self, v: u128) {
-        self.0 = (v as u64) ^ ((v >> 64) as u64);
-    }
 }
 
 #[cfg(test)]
