@@ -28,19 +28,35 @@ impl<T> Pool<T> {
     }
 
     /// An empty buffer with room for at least `cap` elements: the smallest idle one that
-    /// is big enough, else a new one. A small idle buffer is not grown, so one large
-    /// request does not make every buffer large.
+    /// is big enough; else the largest idle one, grown (so the pool settles on a few
+    /// buffers of the size batches need); else a new one. A request above the size limit
+    /// (one huge record) gets a new buffer, which `give` then frees.
     pub fn take(&self, cap: usize) -> Vec<T> {
         let got = {
             let mut free = self.free.lock().unwrap_or_else(|e| e.into_inner());
-            free.iter()
+            let fitting = free
+                .iter()
                 .enumerate()
                 .filter(|(_, v)| v.capacity() >= cap)
                 .min_by_key(|(_, v)| v.capacity())
-                .map(|(i, _)| i)
-                .map(|i| free.swap_remove(i))
+                .map(|(i, _)| i);
+            let grow = (cap <= self.max_capacity)
+                .then(|| {
+                    free.iter()
+                        .enumerate()
+                        .max_by_key(|(_, v)| v.capacity())
+                        .map(|(i, _)| i)
+                })
+                .flatten();
+            fitting.or(grow).map(|i| free.swap_remove(i))
         };
-        got.unwrap_or_else(|| Vec::with_capacity(cap))
+        match got {
+            Some(mut v) => {
+                v.reserve_exact(cap);
+                v
+            }
+            None => Vec::with_capacity(cap),
+        }
     }
 
     /// Returns a buffer for reuse (its elements are dropped here). Buffers above the
@@ -99,15 +115,19 @@ mod tests {
     }
 
     #[test]
-    fn smallest_fitting_buffer_and_no_hoarding_of_huge_ones() {
+    fn smallest_fitting_buffer_and_no_growing_or_hoarding_for_huge_ones() {
         let p: Pool<u8> = Pool::new(8, 1000);
         p.give(Vec::with_capacity(500));
         p.give(Vec::with_capacity(100));
         p.give(Vec::with_capacity(5000));
         assert_eq!(p.free.lock().unwrap().len(), 2, "the huge one is freed");
         assert_eq!(p.take(50).capacity(), 100);
-        // Nothing big enough: a new buffer, the small idle one left as it was.
+        // Nothing big enough: the largest idle buffer is grown, not a new one made.
         assert!(p.take(800).capacity() >= 800);
+        assert!(p.free.lock().unwrap().is_empty());
+        // Above the limit: a new buffer, and the idle ones are left as they are.
+        p.give(Vec::with_capacity(500));
+        assert!(p.take(5000).capacity() >= 5000);
         assert_eq!(p.free.lock().unwrap()[0].capacity(), 500);
     }
 }
