@@ -105,7 +105,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                                     let batch = rewrite_strings(
                                         &batch?,
                                         &Selection::all(),
-                                        &mut |_, _, s| {
+                                        &mut |_, _, s, _| {
                                             s.contains('@').then(|| s.replace('@', "<AT>"))
                                         },
                                     )

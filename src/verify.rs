@@ -225,7 +225,8 @@ fn rescan_parquet(path: &Path, check: &mut dyn FnMut(&str)) -> Result<()> {
     let pq = crate::columnar::ParquetFile::open(path)?;
     let all = crate::select::Selection::all();
     for batch in pq.batches(pq.batch_size_for(RESCAN_PARQUET_BATCH_BYTES)) {
-        crate::columnar::visit_strings(&batch?, &all, &mut |_, _, s| check(s));
+        // Map keys too: a key can hold data, as a JSON key can.
+        crate::columnar::visit_strings(&batch?, &all, &mut |_, _, s, _key| check(s));
     }
     Ok(())
 }

@@ -22,7 +22,7 @@
 //! | Interval | year-month: number of months; day-time: `{"days","milliseconds"}`; month-day-nano: `{"months","days","nanoseconds"}` |
 //! | List, LargeList, FixedSizeList, ListView | array |
 //! | Struct | object, fields in order |
-//! | Map with string keys | object (entries in order) |
+//! | Map with string keys (a string type or a dictionary of one) | object (entries in order) |
 //! | Map with other keys | array of `[key, value]` pairs |
 //! | Dictionary | its value, as the value type |
 //! | Union | the value of the selected member |
@@ -235,6 +235,49 @@ fn string_at(a: &dyn Array, i: usize) -> Option<&str> {
     }
 }
 
+/// The value index of slot `i` of dictionary `a` (`normalized_keys` would convert every
+/// key per call).
+fn dict_index(a: &dyn Array, i: usize) -> Result<usize, ArrowError> {
+    use DataType as D;
+    let D::Dictionary(kt, _) = a.data_type() else {
+        unreachable!("dict_index of a dictionary")
+    };
+    macro_rules! key {
+        ($t:ty) => {
+            a.as_dictionary::<$t>().keys().value(i).as_usize()
+        };
+    }
+    Ok(match kt.as_ref() {
+        D::Int8 => key!(Int8Type),
+        D::Int16 => key!(Int16Type),
+        D::Int32 => key!(Int32Type),
+        D::Int64 => key!(Int64Type),
+        D::UInt8 => key!(UInt8Type),
+        D::UInt16 => key!(UInt16Type),
+        D::UInt32 => key!(UInt32Type),
+        D::UInt64 => key!(UInt64Type),
+        other => {
+            return Err(ArrowError::InvalidArgumentError(format!(
+                "dictionary key type {other}"
+            )))
+        }
+    })
+}
+
+/// The text of key `j` of a map with string keys; `""` for a dictionary slot whose value
+/// is null (an object key cannot be `null`; the scrub walk names it `""` too).
+fn key_text(keys: &dyn Array, j: usize) -> Result<&str, ArrowError> {
+    if !matches!(keys.data_type(), DataType::Dictionary(..)) {
+        return Ok(string_at(keys, j).unwrap_or_default());
+    }
+    let k = dict_index(keys, j)?;
+    let values = keys.as_any_dictionary().values();
+    Ok(match values.is_valid(k) {
+        true => string_at(values.as_ref(), k).unwrap_or_default(),
+        false => "",
+    })
+}
+
 /// Writes element `i` of `a` as JSON.
 fn write_value(a: &dyn Array, i: usize, out: &mut Vec<u8>) -> Result<(), ArrowError> {
     use DataType as D;
@@ -386,13 +429,14 @@ fn write_value(a: &dyn Array, i: usize, out: &mut Vec<u8>) -> Result<(), ArrowEr
             let o = m.value_offsets();
             let (keys, values) = (m.keys().as_ref(), m.values().as_ref());
             let (start, end) = (o[i] as usize, o[i + 1] as usize);
-            if matches!(keys.data_type(), D::Utf8 | D::LargeUtf8 | D::Utf8View) {
+            // The same test as the scrub walk's, which visits these keys as object keys.
+            if super::scrub::is_string(keys.data_type()) {
                 out.push(b'{');
                 for j in start..end {
                     if j > start {
                         out.push(b',');
                     }
-                    write_str(string_at(keys, j).unwrap_or_default(), out);
+                    write_str(key_text(keys, j)?, out);
                     out.push(b':');
                     write_value(values, j, out)?;
                 }
@@ -413,30 +457,7 @@ fn write_value(a: &dyn Array, i: usize, out: &mut Vec<u8>) -> Result<(), ArrowEr
             }
         }
         D::Dictionary(..) => {
-            // The key of slot `i` (`normalized_keys` would convert every key per call).
-            let DataType::Dictionary(kt, _) = a.data_type() else {
-                unreachable!()
-            };
-            macro_rules! key {
-                ($t:ty) => {
-                    a.as_dictionary::<$t>().keys().value(i).as_usize()
-                };
-            }
-            let k = match kt.as_ref() {
-                D::Int8 => key!(Int8Type),
-                D::Int16 => key!(Int16Type),
-                D::Int32 => key!(Int32Type),
-                D::Int64 => key!(Int64Type),
-                D::UInt8 => key!(UInt8Type),
-                D::UInt16 => key!(UInt16Type),
-                D::UInt32 => key!(UInt32Type),
-                D::UInt64 => key!(UInt64Type),
-                other => {
-                    return Err(ArrowError::InvalidArgumentError(format!(
-                        "dictionary key type {other}"
-                    )))
-                }
-            };
+            let k = dict_index(a, i)?;
             write_value(a.as_any_dictionary().values().as_ref(), k, out)?;
         }
         D::Union(..) => {
@@ -845,6 +866,31 @@ mod tests {
     }
 
     #[test]
+    fn dictionary_map_keys_are_object_keys() {
+        use arrow_array::builder::StringDictionaryBuilder;
+        use arrow_array::types::UInt8Type;
+        let mut m = MapBuilder::new(
+            None,
+            StringDictionaryBuilder::<UInt8Type>::new(),
+            Int32Array::builder(0),
+        );
+        for (k, v) in [("b", 1), ("a", 2), ("b", 3)] {
+            m.keys().append_value(k);
+            m.values().append_value(v);
+        }
+        m.append(true).unwrap();
+        m.append(false).unwrap();
+        m.append(true).unwrap();
+        let line = one_row(vec![("m", Arc::new(m.finish()))]);
+        // A dictionary stands for its value: string keys, so an object, as the scrub walk
+        // sees it (a key with the map's path, then its value under `Key(key)`).
+        assert_eq!(
+            line,
+            "{\"m\":{\"b\":1,\"a\":2,\"b\":3}}\n{\"m\":null}\n{\"m\":{}}\n"
+        );
+    }
+
+    #[test]
     fn scalar_mapping() {
         let mut m = MapBuilder::new(None, StringBuilder::new(), Int32Array::builder(0));
         m.keys().append_value("a");
@@ -977,7 +1023,7 @@ mod tests {
         let from_json = records_to_batch(&recs, &schema).unwrap();
         let strings = |b: &RecordBatch| {
             let mut v = Vec::new();
-            visit_strings(b, &Selection::all(), &mut |row, path, s| {
+            visit_strings(b, &Selection::all(), &mut |row, path, s, _| {
                 if path[0] != PathSeg::Key("created") {
                     v.push((row, s.to_string()));
                 }
@@ -988,9 +1034,11 @@ mod tests {
         assert_eq!(strings(&batch), strings(&from_json));
         let sel = Selection::parse(&["messages[*].content"]).unwrap();
         let mut a = Vec::new();
-        visit_strings(&batch, &sel, &mut |r, _, s| a.push((r, s.to_string())));
+        visit_strings(&batch, &sel, &mut |r, _, s, _| a.push((r, s.to_string())));
         let mut b = Vec::new();
-        visit_strings(&from_json, &sel, &mut |r, _, s| b.push((r, s.to_string())));
+        visit_strings(&from_json, &sel, &mut |r, _, s, _| {
+            b.push((r, s.to_string()))
+        });
         assert_eq!(a, b);
     }
 }
@@ -1069,7 +1117,7 @@ mod props {
         fn arrow_rewrite_matches_json_rewrite(recs in prop::collection::vec(record(), 1..12)) {
             let schema = Arc::new(infer_schema(&recs));
             let batch = records_to_batch(&recs, &schema).unwrap();
-            let out = rewrite_strings(&batch, &Selection::all(), &mut |_, _, s| f(s)).unwrap();
+            let out = rewrite_strings(&batch, &Selection::all(), &mut |_, _, s, _| f(s)).unwrap();
             let want: Vec<Value> = recs.iter().map(rewrite_json).collect();
             let want = records_to_batch(&want, &schema).unwrap();
             for r in 0..recs.len() {

@@ -20,12 +20,13 @@
 //! );
 //! let (mut scratch, mut counts) = (scrubber.scratch(), Detections::default());
 //! let batch = sample_batch(100, 1); // from ParquetFile::batches in the pipeline
-//! let clean = rewrite_strings(&batch, &Selection::all(), &mut |_row, _path, s| {
+//! // Map keys come by too (the last argument is true): scrubbed like values.
+//! let clean = rewrite_strings(&batch, &Selection::all(), &mut |_row, _path, s, _key| {
 //!     scrubber.scrub(s, &mut scratch, &mut counts)
 //! })?;
 //! assert_eq!(clean.schema(), batch.schema());
 //! let mut e_mails = 0;
-//! visit_strings(&clean, &Selection::all(), &mut |_, _, s| e_mails += s.matches("@example.").count());
+//! visit_strings(&clean, &Selection::all(), &mut |_, _, s, _| e_mails += s.matches("@example.").count());
 //! assert_eq!(e_mails, 0);
 //! let mut jsonl = Vec::new();
 //! json::write_jsonl(&clean, &mut jsonl)?; // --format jsonl

@@ -8,24 +8,39 @@
 //! # Order
 //!
 //! Rows are visited in order; within a row, columns in schema order, then depth first:
-//! struct fields in field order, list and map entries in index order. This is the order of
-//! the values in the JSON object [`super::json`] writes for the row, so a per-row text built
-//! from the visits matches the one built from that JSON.
+//! struct fields in field order, list and map entries in index order, a map's string key
+//! just before its value. This is the order of the keys and values in the JSON object
+//! [`super::json`] writes for the row, so a per-row text built from the visits matches the
+//! one built from that JSON.
 //!
 //! # Paths
 //!
 //! The top-level column is `Key(name)`, a struct field `Key(name)`, a list element
-//! `Index(i)`; a map value is `Key(key)` when the map has string keys, and
-//! `Index(i), Index(1)` otherwise (the `[key, value]` pair of the JSON form). Map keys are
-//! never visited or altered. Null values, and everything beneath a null struct, list or
-//! map, are not visited (they have no logical value).
+//! `Index(i)`; a map value is `Key(key)` when the map has string keys (the key's text in
+//! the input, whatever it is rewritten to), and `Index(i), Index(1)` otherwise (the
+//! `[key, value]` pair of the JSON form). A string map key is visited with the path of its
+//! map and `key = true`, as [`crate::json::walk`] reports a JSON object key with the path
+//! of its object: `--field m` selects the keys and values of map `m`, `--field m.k` only
+//! the value under key `k`. Keys of other types are never visited or altered. Null values,
+//! and everything beneath a null struct, list or map, are not visited (they have no
+//! logical value); Arrow map keys cannot be null.
+//!
+//! # Sorted maps
+//!
+//! A map type may declare its keys sorted (`keys_sorted`). The schema is kept exactly, so
+//! when rewritten keys leave a map of such a type out of order, that map's entries are
+//! stably re-sorted by key (UTF-8 byte order, values moving with their keys): the flag
+//! stays true to the data, and no key is left unscrubbed to keep an order. Such a map is
+//! the one place where the output's entry order (and so its JSON form and dedup text) can
+//! differ from the input's; maps of types without the flag keep their order.
 //!
 //! # Types
 //!
 //! Strings are `Utf8`, `LargeUtf8`, `Utf8View` and dictionaries of those (any key type; the
 //! output stays a dictionary with the same key type). They are found beneath `List`,
-//! `LargeList`, `FixedSizeList`, `Struct` and `Map`. Other types, `ListView`, unions and
-//! run-end-encoded arrays included, are passed through unvisited.
+//! `LargeList`, `FixedSizeList`, `Struct` and `Map` (values, and keys of those types).
+//! Other types, `ListView`, unions and run-end-encoded arrays included, are passed through
+//! unvisited; [`unreachable_strings`] lists the strings they hold.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -38,37 +53,44 @@ use arrow_array::types::{
 use arrow_array::{
     Array, ArrayRef, DictionaryArray, FixedSizeListArray, GenericListArray, GenericStringArray,
     LargeStringArray, MapArray, OffsetSizeTrait, PrimitiveArray, RecordBatch, StringArray,
-    StringViewArray, StructArray,
+    StringViewArray, StructArray, UInt32Array,
 };
 use arrow_buffer::{ArrowNativeType, Buffer, NullBuffer, OffsetBuffer};
 use arrow_schema::{ArrowError, DataType};
 
 use crate::select::{PathSeg, Selection};
 
-/// A read-only visitor: `(row, path, value)`.
-pub type Visit<'f> = dyn FnMut(usize, &[PathSeg<'_>], &str) + 'f;
+/// A read-only visitor: `(row, path, value, key)`. `key` is true for a map key, whose path
+/// is then the path of its map (see the [module docs](self#paths)); like a JSON object key
+/// ([`crate::json::StringValue::key`]) it is scanned but is not record content.
+pub type Visit<'f> = dyn FnMut(usize, &[PathSeg<'_>], &str, bool) + 'f;
 
-/// A rewriting visitor: `(row, path, value)` to `Some(replacement)` or `None` (keep).
-pub type Rewrite<'f> = dyn FnMut(usize, &[PathSeg<'_>], &str) -> Option<String> + 'f;
+/// A rewriting visitor: `(row, path, value, key)` (as [`Visit`]) to `Some(replacement)` or
+/// `None` (keep).
+pub type Rewrite<'f> = dyn FnMut(usize, &[PathSeg<'_>], &str, bool) -> Option<String> + 'f;
 
-/// The walk's callback: `(leaf, index in leaf, row, path, value)`.
-type LeafFn<'a, 'f> = dyn FnMut(usize, usize, usize, &[PathSeg<'a>], &'a str) + 'f;
+/// The walk's callback: `(leaf, index in leaf, row, path, value, key)`.
+type LeafFn<'a, 'f> = dyn FnMut(usize, usize, usize, &[PathSeg<'a>], &'a str, bool) + 'f;
 
-/// Calls `f(row, path, value)` for every selected, non-null string of `batch`, in the order
-/// described in the [module docs](self).
+/// Calls `f(row, path, value, key)` for every selected, non-null string of `batch`, map
+/// keys included, in the order described in the [module docs](self).
 pub fn visit_strings(batch: &RecordBatch, selection: &Selection, f: &mut Visit<'_>) {
     let plan = Plan::new(batch, selection);
-    plan.walk(selection, &mut |_, _, row, path, s| f(row, path, s));
+    plan.walk(selection, &mut |_, _, row, path, s, key| {
+        f(row, path, s, key)
+    });
 }
 
-/// Calls `f(row, path, value)` for every selected, non-null string (same order as
-/// [`visit_strings`]) and returns a batch in which each value for which `f` returned
-/// `Some` is replaced.
+/// Calls `f(row, path, value, key)` for every selected, non-null string (same order as
+/// [`visit_strings`]) and returns a batch in which each value or map key for which `f`
+/// returned `Some` is replaced.
 ///
 /// Arrays without a replacement are shared with the input; when `f` returns `None`
 /// everywhere the result is a clone of `batch` (reference counts only). The schema, null
 /// buffers and list offsets are unchanged; a dictionary column is re-encoded (same key
-/// type, values in order of first use) when one of its values changed.
+/// type, values in order of first use) when one of its values changed; the entries of a
+/// map whose type declares sorted keys are re-sorted where rewritten keys broke the order
+/// (see [Sorted maps](self#sorted-maps)).
 pub fn rewrite_strings(
     batch: &RecordBatch,
     selection: &Selection,
@@ -77,8 +99,8 @@ pub fn rewrite_strings(
     let plan = Plan::new(batch, selection);
     let mut edits: Vec<Vec<(usize, String)>> = vec![Vec::new(); plan.leaves];
     let mut any = false;
-    plan.walk(selection, &mut |leaf, index, row, path, s| {
-        if let Some(new) = f(row, path, s) {
+    plan.walk(selection, &mut |leaf, index, row, path, s, key| {
+        if let Some(new) = f(row, path, s, key) {
             edits[leaf].push((index, new));
             any = true;
         }
@@ -105,13 +127,28 @@ pub fn rewrite_strings(
 /// cannot reach (strings beneath `ListView`, unions, run-end encoding, or dictionaries of
 /// nested values), in selector syntax (`a.b[*]`). A pipeline should refuse (or report) a
 /// file for which this is not empty rather than pass those strings through unscanned.
-/// Map keys are not listed: they are never scanned, by design.
+/// String map keys (and dictionaries of strings) are reachable; strings inside keys of
+/// other types (a struct or list key) are not, and are listed as `map[*][0]…`, their place
+/// in the `[key, value]` pairs of the JSON form.
 pub fn unreachable_strings(schema: &arrow_schema::Schema) -> Vec<String> {
     let mut out = Vec::new();
     for f in schema.fields() {
         unreachable_in(f.data_type(), f.name().clone(), true, &mut out);
     }
     out
+}
+
+/// A type the walk visits as a string: a string layout or a dictionary of one. The JSON form
+/// writes a map with keys of such a type as an object.
+pub(crate) fn is_string(t: &DataType) -> bool {
+    match t {
+        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => true,
+        DataType::Dictionary(_, v) => matches!(
+            v.as_ref(),
+            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
+        ),
+        _ => false,
+    }
 }
 
 fn unreachable_in(t: &DataType, path: String, reachable: bool, out: &mut Vec<String>) {
@@ -142,6 +179,14 @@ fn unreachable_in(t: &DataType, path: String, reachable: bool, out: &mut Vec<Str
         }
         DataType::Map(entries, _) => {
             if let DataType::Struct(kv) = entries.data_type() {
+                if let Some(k) = kv.first() {
+                    let (key_path, string) = if is_string(k.data_type()) {
+                        (path.clone(), true)
+                    } else {
+                        (format!("{path}[*][0]"), false)
+                    };
+                    unreachable_in(k.data_type(), key_path, reachable && string, out);
+                }
                 if let Some(v) = kv.get(1) {
                     unreachable_in(v.data_type(), format!("{path}.*"), reachable, out);
                 }
@@ -266,8 +311,13 @@ enum Kind<'a> {
     List(Offsets<'a>, Box<Node<'a>>),
     Fixed(&'a FixedSizeListArray, Box<Node<'a>>),
     Struct(Vec<(&'a str, Option<Node<'a>>)>),
-    /// String keys (when the keys are strings) and the value node.
-    Map(&'a MapArray, Option<Strs<'a>>, Box<Node<'a>>),
+    /// A map: the leaf of its keys when they are strings (built whatever the selection, as
+    /// they name the values in paths) and the node of its values, at least one of them.
+    Map {
+        map: &'a MapArray,
+        keys: Option<Box<Node<'a>>>,
+        values: Option<Box<Node<'a>>>,
+    },
 }
 
 struct Node<'a> {
@@ -275,6 +325,17 @@ struct Node<'a> {
     /// Leaf number for `Str`/`Dict`, the index into the edit lists.
     leaf: usize,
     kind: Kind<'a>,
+}
+
+impl<'a> Node<'a> {
+    /// The string at `i` of a `Str` or `Dict` leaf (`None` when null or not a leaf).
+    fn text(&self, i: usize) -> Option<&'a str> {
+        match &self.kind {
+            Kind::Str(s) => s.get(i),
+            Kind::Dict(keys, values) => keys.get(i).and_then(|k| values.get(k)),
+            _ => None,
+        }
+    }
 }
 
 struct Plan<'a> {
@@ -390,10 +451,23 @@ fn build<'a>(
         }
         DataType::Map(_, _) => {
             let m = array.as_map();
-            let keys = Strs::of(m.keys().as_ref());
+            // Whether a key is selected depends on the map's own path, which may lie beneath
+            // a list: decided per map while walking.
+            let keys = if is_string(m.keys().data_type()) {
+                build(m.keys(), selection, path, true, leaves)
+            } else {
+                None
+            };
             // Map values sit beneath a key we cannot know here: decide per entry.
-            let child = build(m.values(), selection, path, true, leaves)?;
-            Kind::Map(m, keys, Box::new(child))
+            let values = build(m.values(), selection, path, true, leaves);
+            if keys.is_none() && values.is_none() {
+                return None;
+            }
+            Kind::Map {
+                map: m,
+                keys: keys.map(Box::new),
+                values: values.map(Box::new),
+            }
         }
         _ => return None,
     };
@@ -419,14 +493,14 @@ fn walk<'a>(
         Kind::Str(s) => {
             if let Some(v) = s.get(i) {
                 if selection.selects(path) {
-                    cb(node.leaf, i, row, path, v);
+                    cb(node.leaf, i, row, path, v, false);
                 }
             }
         }
         Kind::Dict(keys, values) => {
             if let Some(v) = keys.get(i).and_then(|k| values.get(k)) {
                 if selection.selects(path) {
-                    cb(node.leaf, i, row, path, v);
+                    cb(node.leaf, i, row, path, v, false);
                 }
             }
         }
@@ -468,21 +542,33 @@ fn walk<'a>(
                 }
             }
         }
-        Kind::Map(m, keys, child) => {
-            if m.is_valid(i) {
-                let o = m.value_offsets();
+        Kind::Map { map, keys, values } => {
+            if map.is_valid(i) {
+                let o = map.value_offsets();
                 let (start, end) = (o[i].as_usize(), o[i + 1].as_usize());
+                // A key has the map's path, as a JSON key has its object's.
+                let keys_selected = keys.is_some() && selection.selects(path);
                 for j in start..end {
                     let depth = path.len();
-                    match keys.and_then(|k| k.get(j)) {
-                        Some(k) => path.push(PathSeg::Key(k)),
+                    match keys {
+                        Some(k) => {
+                            let text = k.text(j);
+                            if let (true, Some(t)) = (keys_selected, text) {
+                                cb(k.leaf, j, row, path, t, true);
+                            }
+                            // Only a dictionary can hold a null key text; the JSON form
+                            // writes it as "".
+                            path.push(PathSeg::Key(text.unwrap_or_default()));
+                        }
                         None => {
                             path.push(PathSeg::Index(j - start));
                             path.push(PathSeg::Index(1));
                         }
                     }
-                    if selection.may_select_within(path) {
-                        walk(child, j, row, selection, path, cb);
+                    if let Some(v) = values {
+                        if selection.may_select_within(path) {
+                            walk(v, j, row, selection, path, cb);
+                        }
                     }
                     path.truncate(depth);
                 }
@@ -574,29 +660,96 @@ fn rebuild(
                 s.len(),
             )?)
         }
-        Kind::Map(m, _, child) => {
-            let Some(values) = rebuild(child, edits)? else {
-                return Ok(None);
-            };
-            let DataType::Map(f, ordered) = m.data_type() else {
+        Kind::Map { map, keys, values } => {
+            let DataType::Map(f, sorted_keys) = map.data_type() else {
                 unreachable!("map node holds a map array")
             };
-            let entries = m.entries();
-            let entries = StructArray::try_new_with_length(
+            // Entry indices whose key was replaced, before `rebuild` takes the edits.
+            let mut rekeyed: Vec<usize> = match keys {
+                Some(k) if *sorted_keys => edits[k.leaf].iter().map(|e| e.0).collect(),
+                _ => Vec::new(),
+            };
+            rekeyed.sort_unstable();
+            let new_keys = match keys {
+                Some(k) => rebuild(k, edits)?,
+                None => None,
+            };
+            let new_values = match values {
+                Some(v) => rebuild(v, edits)?,
+                None => None,
+            };
+            if new_keys.is_none() && new_values.is_none() {
+                return Ok(None);
+            }
+            let entries = map.entries();
+            let mut entries = StructArray::try_new_with_length(
                 entries.fields().clone(),
-                vec![entries.column(0).clone(), values],
+                vec![
+                    new_keys.unwrap_or_else(|| entries.column(0).clone()),
+                    new_values.unwrap_or_else(|| entries.column(1).clone()),
+                ],
                 entries.nulls().cloned(),
                 entries.len(),
             )?;
+            if !rekeyed.is_empty() {
+                entries = resort(map, entries, &rekeyed)?;
+            }
             Arc::new(MapArray::try_new(
                 f.clone(),
-                m.offsets().clone(),
+                map.offsets().clone(),
                 entries,
-                m.nulls().cloned(),
-                *ordered,
+                map.nulls().cloned(),
+                *sorted_keys,
             )?)
         }
     }))
+}
+
+/// `entries` of a `keys_sorted` map with the entries of each map that got a new key (an
+/// index in `rekeyed`, sorted) stably re-sorted by key where they are out of order.
+///
+/// Clearing the flag would change the schema (Parquet output keeps it exactly) and keeping
+/// a key unscrubbed to hold the order would leak it, so the order is restored instead.
+/// Maps without a new key keep their entries as they were, sorted or not.
+fn resort(
+    map: &MapArray,
+    entries: StructArray,
+    rekeyed: &[usize],
+) -> Result<StructArray, ArrowError> {
+    let keys = entries.column(0).as_ref();
+    let plain = Strs::of(keys);
+    let dict = match plain {
+        Some(_) => None,
+        None => Keys::of(keys).zip(Strs::of(keys.as_any_dictionary().values().as_ref())),
+    };
+    let text = |j: usize| -> Option<&str> {
+        match (plain, dict) {
+            (Some(s), _) => s.get(j),
+            (None, Some((k, v))) => k.get(j).and_then(|k| v.get(k)),
+            (None, None) => None,
+        }
+    };
+    let offsets = map.value_offsets();
+    let mut order: Option<Vec<u32>> = None;
+    for i in 0..map.len() {
+        let (start, end) = (offsets[i].as_usize(), offsets[i + 1].as_usize());
+        let first = rekeyed.partition_point(|&j| j < start);
+        if rekeyed.get(first).is_none_or(|&j| j >= end) {
+            continue;
+        }
+        if (start + 1..end).all(|j| text(j - 1) <= text(j)) {
+            continue;
+        }
+        let order = order.get_or_insert_with(|| (0..entries.len() as u32).collect());
+        // `sort_by` is stable: equal keys (two values given the same pseudonym) keep their
+        // relative order.
+        order[start..end].sort_by(|&a, &b| text(a as usize).cmp(&text(b as usize)));
+    }
+    let Some(order) = order else {
+        return Ok(entries);
+    };
+    let taken = arrow_select::take::take(&entries, &UInt32Array::from(order), None)?;
+    Ok(taken.as_struct().clone())
 }
 
 /// `edits` sorted by index (the walk visits a leaf in increasing index order; sort anyway).
@@ -758,7 +911,7 @@ mod tests {
 
     fn paths(batch: &RecordBatch, sel: &Selection) -> Vec<(usize, String, String)> {
         let mut out = Vec::new();
-        visit_strings(batch, sel, &mut |row, path, s| {
+        visit_strings(batch, sel, &mut |row, path, s, _| {
             let p: Vec<String> = path
                 .iter()
                 .map(|p| match p {
@@ -771,7 +924,7 @@ mod tests {
         out
     }
 
-    fn upper(_: usize, _: &[PathSeg<'_>], s: &str) -> Option<String> {
+    fn upper(_: usize, _: &[PathSeg<'_>], s: &str, _: bool) -> Option<String> {
         s.contains('@').then(|| s.to_uppercase())
     }
 
@@ -790,7 +943,7 @@ mod tests {
         assert_eq!(before.len(), after.len());
         for (b, a) in before.iter().zip(&after) {
             assert_eq!((b.0, &b.1), (a.0, &a.1));
-            assert_eq!(a.2, upper(0, &[], &b.2).unwrap_or(b.2.clone()));
+            assert_eq!(a.2, upper(0, &[], &b.2, false).unwrap_or(b.2.clone()));
         }
         assert!(after.iter().all(|a| !a.2.contains("@example")));
         // Nulls and offsets of rebuilt nested columns are the input's.
@@ -808,7 +961,7 @@ mod tests {
     fn nothing_to_replace_returns_the_same_arrays() {
         let batch = sample_batch(100, 1);
         let mut calls = 0;
-        let out = rewrite_strings(&batch, &Selection::all(), &mut |_, _, _| {
+        let out = rewrite_strings(&batch, &Selection::all(), &mut |_, _, _, _| {
             calls += 1;
             None
         })
@@ -879,6 +1032,27 @@ mod tests {
             Field::new("r", ree, true),
         ]);
         assert_eq!(unreachable_strings(&schema), ["s.lv[*]", "r"]);
+
+        // String and dictionary keys are reached; strings inside a struct key are not.
+        let map = |key: DataType| {
+            let entries = Field::new_struct(
+                "entries",
+                vec![
+                    Field::new("key", key, false),
+                    Field::new("value", DataType::Int64, true),
+                ],
+                false,
+            );
+            DataType::Map(Arc::new(entries), false)
+        };
+        let dict = DataType::Dictionary(Box::new(DataType::Int16), Box::new(DataType::Utf8View));
+        let skey = DataType::Struct(vec![Field::new("f", DataType::LargeUtf8, true)].into());
+        let schema = Schema::new(vec![
+            Field::new("a", map(DataType::Utf8), true),
+            Field::new("b", map(dict), true),
+            Field::new("c", map(skey), true),
+        ]);
+        assert_eq!(unreachable_strings(&schema), ["c[*][0].f"]);
     }
 
     #[test]
@@ -901,7 +1075,7 @@ mod tests {
         )]));
         let batch = RecordBatch::try_new(schema, vec![Arc::new(dict)]).unwrap();
         let mut rows = Vec::new();
-        let out = rewrite_strings(&batch, &Selection::all(), &mut |row, _, s| {
+        let out = rewrite_strings(&batch, &Selection::all(), &mut |row, _, s, _| {
             rows.push(row);
             s.contains('@').then(|| "<E>".to_string())
         })
@@ -931,7 +1105,10 @@ mod tests {
         let batch = crate::columnar::testdata::exotic_batch();
         let got = paths(&batch, &Selection::all());
         let want: Vec<(usize, String, String)> = [
+            // A string key just before its value, with the map's path.
+            (0, "m", "email"),
             (0, "m.email", "a@x.io"),
+            (0, "m", "name"),
             (0, "mi.[0].[1]", "b@x.io"),
             (0, "large", "c@x.io"),
             (0, "fixed.[0]", "e@x.io"),
@@ -952,8 +1129,16 @@ mod tests {
             "{after:?}"
         );
         assert_eq!(after.len(), want.len());
-        // Map keys untouched.
-        assert_eq!(after[0].1, "m.email");
+        // Keys without an `@` are not replaced; the value is.
+        let s = |r: usize, p: &str, v: &str| (r, p.to_string(), v.to_string());
+        assert_eq!(
+            after[..3],
+            [
+                s(0, "m", "email"),
+                s(0, "m.email", "A@X.IO"),
+                s(0, "m", "name")
+            ]
+        );
         assert!(Arc::ptr_eq(batch.column(0), out.column(0)));
 
         // A sliced batch visits and rewrites only its rows.
@@ -962,5 +1147,117 @@ mod tests {
         assert_eq!(got.len(), 2);
         let out = rewrite_strings(&sliced, &Selection::all(), &mut upper).unwrap();
         assert_eq!(paths(&out, &Selection::all())[1].2, "F@X.IO");
+    }
+
+    /// `(row, path, value, key)` of every visit.
+    fn visits(batch: &RecordBatch, sel: &Selection) -> Vec<(usize, String, String, bool)> {
+        let mut out = Vec::new();
+        visit_strings(batch, sel, &mut |row, path, s, key| {
+            out.push((row, crate::json::render_path(path), s.to_string(), key));
+        });
+        out
+    }
+
+    #[test]
+    fn map_keys_are_visited_and_selected_like_json_keys() {
+        let batch = crate::columnar::testdata::map_batch();
+        let v = |r: usize, p: &str, s: &str, k: bool| (r, p.to_string(), s.to_string(), k);
+        let all = visits(&batch, &Selection::all());
+        // Row 0 in full: a key just before its value; `counts` has no string values.
+        let row0: Vec<_> = all.iter().filter(|x| x.0 == 0).cloned().collect();
+        assert_eq!(
+            row0,
+            [
+                v(0, "counts", "alice@example.com", true),
+                v(0, "counts", "plain", true),
+                v(0, "attrs", "carol@example.com", true),
+                v(
+                    0,
+                    "attrs.carol@example.com",
+                    "write to dave@example.net",
+                    false
+                ),
+                v(0, "attrs", "lang", true),
+                v(0, "attrs.lang", "en", false),
+                v(0, "dict", "frank@example.com", true),
+                v(0, "dict.frank@example.com", "a", false),
+                v(0, "dict", "plain", true),
+                v(0, "dict.plain", "b", false),
+                v(0, "sorted", "a-team", true),
+                v(0, "sorted.a-team", "x", false),
+                v(0, "sorted", "grace@example.com", true),
+                v(0, "sorted.grace@example.com", "y", false),
+                v(0, "sorted", "zeta", true),
+                v(0, "sorted.zeta", "z", false),
+            ]
+        );
+        // Keys of null values are visited (the JSON form has them); null maps have none.
+        assert!(all.contains(&v(1, "attrs", "erin@example.com", true)));
+        assert!(!all.iter().any(|x| x.0 == 1 && x.1.starts_with("counts")));
+        assert!(!all.iter().any(|x| x.0 == 2));
+
+        // `--field attrs`: keys and values of that map; `--field attrs.lang`: one value,
+        // no key (a key has the map's path, as a JSON key has its object's).
+        let sel = Selection::parse(&["attrs"]).unwrap();
+        let got = visits(&batch, &sel);
+        assert!(got.iter().all(|x| x.1.starts_with("attrs")));
+        assert_eq!(got.iter().filter(|x| x.3).count(), 8);
+        let sel = Selection::parse(&["attrs.lang"]).unwrap();
+        assert_eq!(visits(&batch, &sel), [v(0, "attrs.lang", "en", false)]);
+        let sel = Selection::parse(&["counts"]).unwrap();
+        let got = visits(&batch, &sel);
+        assert_eq!(got.len(), 6);
+        assert!(got.iter().all(|x| x.3 && x.1 == "counts"));
+
+        // Rewriting a key does not rename its value's path: selection and the callback
+        // see the key's text in the input.
+        let sel = Selection::parse(&["attrs", r#"dict["frank@example.com"]"#]).unwrap();
+        let mut seen = Vec::new();
+        let out = rewrite_strings(&batch, &sel, &mut |row, path, s, key| {
+            seen.push((row, crate::json::render_path(path), key));
+            s.contains('@').then(|| "<E>".to_string())
+        })
+        .unwrap();
+        assert!(seen.contains(&(0, "attrs.carol@example.com".into(), false)));
+        assert!(seen.contains(&(1, "dict.frank@example.com".into(), false)));
+        assert!(
+            !seen.iter().any(|x| x.1 == "dict"),
+            "dict keys not selected"
+        );
+        let after = visits(&out, &Selection::all());
+        assert!(after.contains(&v(0, "attrs", "<E>", true)));
+        assert!(after.contains(&v(0, "attrs.<E>", "<E>", false)));
+        assert!(after.contains(&v(0, "dict", "frank@example.com", true)));
+        assert!(after.contains(&v(0, "counts", "alice@example.com", true)));
+        assert!(Arc::ptr_eq(batch.column(1), out.column(1)));
+        assert!(Arc::ptr_eq(batch.column(4), out.column(4)));
+    }
+
+    #[test]
+    fn map_with_only_string_keys_and_no_string_values_is_rewritten() {
+        use arrow_array::builder::{Int64Builder, MapBuilder, StringBuilder};
+        let mut m = MapBuilder::new(None, StringBuilder::new(), Int64Builder::new());
+        for (k, n) in [("a@x.io", 1), ("b", 2)] {
+            m.keys().append_value(k);
+            m.values().append_value(n);
+        }
+        m.append(true).unwrap();
+        let map = m.finish();
+        let schema = Arc::new(Schema::new(vec![Field::new(
+            "m",
+            map.data_type().clone(),
+            true,
+        )]));
+        let batch = RecordBatch::try_new(schema, vec![Arc::new(map)]).unwrap();
+        let out = rewrite_strings(&batch, &Selection::all(), &mut upper).unwrap();
+        assert_eq!(
+            paths(&out, &Selection::all()),
+            [
+                (0, "m".into(), "A@X.IO".into()),
+                (0, "m".into(), "b".into())
+            ]
+        );
+        let (x, y) = (batch.column(0).as_map(), out.column(0).as_map());
+        assert_eq!(x.values(), y.values(), "values shared");
     }
 }

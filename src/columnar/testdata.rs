@@ -358,6 +358,113 @@ pub fn exotic_batch() -> RecordBatch {
     RecordBatch::try_new(schema, cols).expect("exotic batch matches its schema")
 }
 
+/// Five rows of maps keyed by personal data, with nulls, empty maps and rows without any:
+/// `id: int64`, `counts: map<utf8, int64>`, `attrs: map<utf8, utf8>`,
+/// `dict: map<dictionary<int32, utf8>, utf8>` and `sorted: map<utf8, utf8>` (declared
+/// `keys_sorted`, and sorted in every row). Row 3 has no personal data anywhere.
+pub fn map_batch() -> RecordBatch {
+    use arrow_array::builder::{Int64Builder, MapFieldNames};
+    use arrow_array::{Array, MapArray};
+
+    let names = || {
+        Some(MapFieldNames {
+            entry: "entries".into(),
+            key: "key".into(),
+            value: "value".into(),
+        })
+    };
+    let mut counts = MapBuilder::new(names(), StringBuilder::new(), Int64Builder::new());
+    let mut attrs = MapBuilder::new(names(), StringBuilder::new(), StringBuilder::new());
+    let mut dict = MapBuilder::new(
+        names(),
+        StringDictionaryBuilder::<Int32Type>::new(),
+        StringBuilder::new(),
+    );
+    let mut sorted = MapBuilder::new(names(), StringBuilder::new(), StringBuilder::new());
+    type Row<'a> = Option<&'a [(&'a str, Option<&'a str>)]>;
+    let counts_rows: [Option<&[(&str, i64)]>; 5] = [
+        Some(&[("alice@example.com", 3), ("plain", 1)]),
+        None,
+        Some(&[]),
+        Some(&[("topic", 7), ("lang", 2)]),
+        Some(&[("call (415) 555-2671", 2), ("bob@example.org", 5)]),
+    ];
+    let attrs_rows: [Row<'_>; 5] = [
+        Some(&[
+            ("carol@example.com", Some("write to dave@example.net")),
+            ("lang", Some("en")),
+        ]),
+        Some(&[("note", None), ("erin@example.com", None)]),
+        None,
+        Some(&[("k", Some("plain")), ("other", None)]),
+        Some(&[
+            ("(415) 555-2671", Some("the office")),
+            ("role", Some("admin")),
+        ]),
+    ];
+    let dict_rows: [Row<'_>; 5] = [
+        Some(&[("frank@example.com", Some("a")), ("plain", Some("b"))]),
+        Some(&[("frank@example.com", Some("again"))]),
+        None,
+        Some(&[("plain", Some("c"))]),
+        Some(&[]),
+    ];
+    // Each row in UTF-8 byte order; '<' (0x3C) sorts before letters, so a `<TYPE_…>`
+    // pseudonym moves its entry to the front.
+    let sorted_rows: [Row<'_>; 5] = [
+        Some(&[
+            ("a-team", Some("x")),
+            ("grace@example.com", Some("y")),
+            ("zeta", Some("z")),
+        ]),
+        Some(&[("alpha", Some("1")), ("beta", Some("heidi@example.com"))]),
+        None,
+        Some(&[("k1", Some("v1")), ("k2", Some("v2"))]),
+        Some(&[("ivan@example.com", Some("v")), ("judy@example.com", None)]),
+    ];
+    for r in counts_rows {
+        for (k, v) in r.unwrap_or_default() {
+            counts.keys().append_value(k);
+            counts.values().append_value(*v);
+        }
+        counts.append(r.is_some()).expect("map entry");
+    }
+    for (b, rows) in [(&mut attrs, attrs_rows), (&mut sorted, sorted_rows)] {
+        for r in rows {
+            for (k, v) in r.unwrap_or_default() {
+                b.keys().append_value(k);
+                b.values().append_option(*v);
+            }
+            b.append(r.is_some()).expect("map entry");
+        }
+    }
+    for r in dict_rows {
+        for (k, v) in r.unwrap_or_default() {
+            dict.keys().append_value(k);
+            dict.values().append_option(*v);
+        }
+        dict.append(r.is_some()).expect("map entry");
+    }
+    let (field, offsets, entries, nulls, _) = sorted.finish().into_parts();
+    let sorted = MapArray::try_new(field, offsets, entries, nulls, true).expect("sorted map");
+    let cols: Vec<ArrayRef> = vec![
+        Arc::new(Int64Array::from(vec![0, 1, 2, 3, 4])),
+        Arc::new(counts.finish()),
+        Arc::new(attrs.finish()),
+        Arc::new(dict.finish()),
+        Arc::new(sorted),
+    ];
+    let schema = Arc::new(Schema::new(
+        ["id", "counts", "attrs", "dict", "sorted"]
+            .iter()
+            .zip(&cols)
+            .map(|(n, c)| Field::new(*n, c.data_type().clone(), *n != "id"))
+            .collect::<Vec<_>>(),
+    ));
+    debug_assert!(cols.iter().all(|c| c.len() == 5));
+    RecordBatch::try_new(schema, cols).expect("map batch matches its schema")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

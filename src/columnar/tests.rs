@@ -3,6 +3,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
+use arrow_array::cast::AsArray;
 use arrow_array::{Array, RecordBatch};
 use arrow_select::concat::concat_batches;
 
@@ -64,7 +65,7 @@ fn scrubbed_file_changes_only_strings() {
     let mut w = ShardWriter::create(&b, f.schema().clone(), &WriterOptions::default()).unwrap();
     for batch in f.batches(100) {
         let batch = batch.unwrap();
-        let out = rewrite_strings(&batch, &Selection::all(), &mut |_, _, s| {
+        let out = rewrite_strings(&batch, &Selection::all(), &mut |_, _, s, _| {
             s.contains('@').then(|| s.replace('@', " at "))
         })
         .unwrap();
@@ -85,7 +86,7 @@ fn scrubbed_file_changes_only_strings() {
         assert_eq!(c.to_data(), d.to_data(), "{name} bit-identical");
     }
     let mut left = 0;
-    visit_strings(&y, &Selection::all(), &mut |_, _, s| {
+    visit_strings(&y, &Selection::all(), &mut |_, _, s, _| {
         left += s.matches('@').count()
     });
     assert_eq!(left, 0);
@@ -209,7 +210,7 @@ fn exotic_types_round_trip_after_rewrite() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("x.parquet");
     let batch = super::testdata::exotic_batch();
-    let out = rewrite_strings(&batch, &Selection::all(), &mut |_, _, s| {
+    let out = rewrite_strings(&batch, &Selection::all(), &mut |_, _, s, _| {
         s.contains('@').then(|| s.replace('@', "<at>"))
     })
     .unwrap();
@@ -232,7 +233,7 @@ fn dictionary_rewrite_survives_parquet() {
     let out = rewrite_strings(
         &batch,
         &Selection::parse(&["lang"]).unwrap(),
-        &mut |_, _, s| (s == "en").then(|| "EN".to_string()),
+        &mut |_, _, s, _| (s == "en").then(|| "EN".to_string()),
     )
     .unwrap();
     assert!(!Arc::ptr_eq(batch.column(2), out.column(2)));
@@ -244,7 +245,7 @@ fn dictionary_rewrite_survives_parquet() {
     visit_strings(
         &back,
         &Selection::parse(&["lang"]).unwrap(),
-        &mut |_, _, s| langs.push(s.to_string()),
+        &mut |_, _, s, _| langs.push(s.to_string()),
     );
     assert!(langs.contains(&"EN".to_string()) && !langs.contains(&"en".to_string()));
 }
@@ -270,13 +271,13 @@ fn real_scrubber_leaves_nothing_detectable() {
     );
     let (mut scratch, mut counts) = (scrubber.scratch(), Detections::default());
     let batch = sample_batch(400, 12);
-    let clean = rewrite_strings(&batch, &Selection::all(), &mut |_, _, s| {
+    let clean = rewrite_strings(&batch, &Selection::all(), &mut |_, _, s, _| {
         scrubber.scrub(s, &mut scratch, &mut counts)
     })
     .unwrap();
     assert!(counts.total() > 400, "{}", counts.total());
     let mut left = 0;
-    visit_strings(&clean, &Selection::all(), &mut |_, _, s| {
+    visit_strings(&clean, &Selection::all(), &mut |_, _, s, _| {
         left += scrubber.findings(s, &mut scratch).len();
         assert!(!s.contains("@example."), "an e-mail survived");
         assert!(!s.contains("4111 1111 1111"), "a card survived");
@@ -285,10 +286,246 @@ fn real_scrubber_leaves_nothing_detectable() {
     assert_eq!(left, 0);
     // Scrubbing is a function of the value: twice gives the same batch.
     let (mut scratch, mut c2) = (scrubber.scratch(), Detections::default());
-    let again = rewrite_strings(&batch, &Selection::all(), &mut |_, _, s| {
+    let again = rewrite_strings(&batch, &Selection::all(), &mut |_, _, s, _| {
         scrubber.scrub(s, &mut scratch, &mut c2)
     })
     .unwrap();
     assert_eq!(again, clean);
     assert_eq!(c2, counts);
+}
+
+/// A real scrubber (builtin rules, tag pseudonyms, a fixed key), built once.
+fn real_scrubber() -> &'static crate::scrub::Scrubber {
+    use crate::detect::Detector;
+    use crate::pseudonym::{Key, Pseudonymizer, Style};
+    use crate::rules::RuleSet;
+    static SCRUBBER: std::sync::OnceLock<crate::scrub::Scrubber> = std::sync::OnceLock::new();
+    SCRUBBER.get_or_init(|| {
+        crate::scrub::Scrubber::new(
+            Detector::new(&RuleSet::builtin().unwrap()).unwrap(),
+            Pseudonymizer::new(&Key::from_material(&[9u8; 32]).unwrap(), Style::Tag),
+        )
+    })
+}
+
+/// The pseudonym of a string that holds one detectable value.
+fn token(s: &str) -> String {
+    let scrubber = real_scrubber();
+    scrubber
+        .scrub(s, &mut scrubber.scratch(), &mut Vec::new())
+        .expect("a detectable value")
+}
+
+/// Scrubs every selected string of `batch`, map keys included, as the pipeline does.
+fn scrub_batch(batch: &RecordBatch, sel: &Selection) -> RecordBatch {
+    let scrubber = real_scrubber();
+    let (mut scratch, mut counts) = (scrubber.scratch(), crate::scrub::Detections::default());
+    rewrite_strings(batch, sel, &mut |_, _, s, _| {
+        scrubber.scrub(s, &mut scratch, &mut counts)
+    })
+    .unwrap()
+}
+
+/// What the pipeline makes of a JSON line: every string and object key where `sel`
+/// selects it scrubbed in place (the `record` path of `pipeline::work`).
+fn scrub_json_line(line: &[u8], sel: &Selection) -> String {
+    let scrubber = real_scrubber();
+    let (mut scratch, mut found) = (scrubber.scratch(), Vec::new());
+    let text = crate::json::validate(line).unwrap();
+    let mut edits = Vec::new();
+    crate::json::walk(text, sel, &mut Vec::new(), &mut |v| {
+        if sel.selects(v.path) {
+            if let Some(new) = scrubber.scrub(&v.value, &mut scratch, &mut found) {
+                edits.push((v.span, new));
+            }
+        }
+    })
+    .unwrap();
+    let mut out = Vec::new();
+    crate::json::splice(text, &edits, &mut out);
+    String::from_utf8(out).unwrap()
+}
+
+/// Row `row` of map column `col` as `(key, value)` pairs in entry order, values as JSON
+/// text; `None` for a null map.
+fn map_row(batch: &RecordBatch, col: &str, row: usize) -> Option<Vec<(String, String)>> {
+    let map = batch.column_by_name(col).unwrap().as_map();
+    if map.is_null(row) {
+        return None;
+    }
+    let keys = map.keys();
+    let key = |j: usize| -> String {
+        match keys.data_type() {
+            arrow_schema::DataType::Dictionary(..) => {
+                let d = keys.as_any_dictionary();
+                let k = d.normalized_keys()[j];
+                d.values().as_string::<i32>().value(k).to_string()
+            }
+            _ => keys.as_string::<i32>().value(j).to_string(),
+        }
+    };
+    let value = |j: usize| -> String {
+        let one = RecordBatch::try_from_iter([("v", map.values().slice(j, 1))]).unwrap();
+        json::row_to_value(&one, 0).unwrap()["v"].to_string()
+    };
+    let o = map.value_offsets();
+    Some(
+        (o[row] as usize..o[row + 1] as usize)
+            .map(|j| (key(j), value(j)))
+            .collect(),
+    )
+}
+
+#[test]
+fn map_keys_get_the_pseudonyms_json_keys_get() {
+    use crate::columnar::testdata::map_batch;
+    let batch = map_batch();
+    let all = Selection::all();
+    let clean = scrub_batch(&batch, &all);
+    assert_eq!(clean.schema(), batch.schema());
+    assert!(Arc::ptr_eq(batch.column(0), clean.column(0)), "id shared");
+
+    // Row by row, the JSON form of the scrubbed row is the JSON form of the input row
+    // scrubbed as a JSONL record: keys and values get the same pseudonyms. (`sorted` is
+    // left out: its entries may move, see below.)
+    let unsorted: Vec<usize> = (0..4).collect();
+    let (b, c) = (
+        batch.project(&unsorted).unwrap(),
+        clean.project(&unsorted).unwrap(),
+    );
+    for row in 0..batch.num_rows() {
+        let (mut raw, mut out) = (Vec::new(), Vec::new());
+        json::write_row(&b, row, &mut raw).unwrap();
+        json::write_row(&c, row, &mut out).unwrap();
+        assert_eq!(
+            scrub_json_line(&raw, &all),
+            String::from_utf8(out).unwrap(),
+            "row {row}"
+        );
+    }
+
+    let scrubber = real_scrubber();
+    let mut scratch = scrubber.scratch();
+    let alice = token("alice@example.com");
+    assert!(alice.starts_with("<EMAIL_"), "{alice}");
+    assert_eq!(
+        map_row(&clean, "counts", 0).unwrap(),
+        [(alice, "3".into()), ("plain".into(), "1".into())]
+    );
+    // An unsorted map keeps its entry order even where new keys are out of order.
+    let row4 = map_row(&clean, "counts", 4).unwrap();
+    assert!(row4[0].0.starts_with("call <PHONE_"), "{row4:?}");
+    assert!(!row4[0].0.contains("555-2671"));
+    assert_eq!(row4[1], (token("bob@example.org"), "5".into()));
+    assert!(row4[0].0 > row4[1].0);
+    // Values under a replaced key are scrubbed too; nulls stay null.
+    assert_eq!(
+        map_row(&clean, "attrs", 0).unwrap(),
+        [
+            (
+                token("carol@example.com"),
+                format!("\"write to {}\"", token("dave@example.net"))
+            ),
+            ("lang".into(), "\"en\"".into())
+        ]
+    );
+    assert_eq!(
+        map_row(&clean, "attrs", 1).unwrap(),
+        [
+            ("note".into(), "null".into()),
+            (token("erin@example.com"), "null".into())
+        ]
+    );
+    // Dictionary-encoded keys: still a dictionary, one pseudonym per value.
+    assert_eq!(clean.column(3).data_type(), batch.column(3).data_type());
+    let frank = token("frank@example.com");
+    assert_eq!(
+        map_row(&clean, "dict", 1).unwrap(),
+        [(frank.clone(), "\"again\"".into())]
+    );
+    assert_eq!(map_row(&clean, "dict", 0).unwrap()[0].0, frank);
+    // Null and empty maps, and the null buffers, are the input's.
+    for (i, name) in ["counts", "attrs", "dict", "sorted"].iter().enumerate() {
+        let (x, y) = (batch.column(i + 1), clean.column(i + 1));
+        assert_eq!(x.nulls(), y.nulls(), "{name}");
+        assert_eq!(x.as_map().offsets(), y.as_map().offsets(), "{name}");
+    }
+    assert_eq!(map_row(&clean, "counts", 1), None);
+    assert_eq!(map_row(&clean, "counts", 2), Some(vec![]));
+    // A row without personal data keeps every key byte for byte.
+    for name in ["counts", "attrs", "dict", "sorted"] {
+        assert_eq!(map_row(&clean, name, 3), map_row(&batch, name, 3), "{name}");
+    }
+    // Nothing detectable is left, keys included.
+    let mut left = 0;
+    let mut keys = 0;
+    visit_strings(&clean, &all, &mut |_, _, s, key| {
+        keys += usize::from(key);
+        left += scrubber.findings(s, &mut scratch).len();
+    });
+    assert_eq!(left, 0);
+    // counts 2 + 2 + 2, attrs 2 + 2 + 2 + 2, dict 2 + 1 + 1, sorted 3 + 2 + 2 + 2.
+    assert_eq!(keys, 27, "every key of every non-null map");
+}
+
+#[test]
+fn sorted_maps_stay_sorted() {
+    use crate::columnar::testdata::map_batch;
+    let batch = map_batch();
+    let clean = scrub_batch(&batch, &Selection::all());
+    let arrow_schema::DataType::Map(_, true) = clean.schema().field(4).data_type() else {
+        panic!("the type still declares sorted keys")
+    };
+    for row in [0, 1, 3, 4] {
+        let e = map_row(&clean, "sorted", row).unwrap();
+        assert!(e.windows(2).all(|w| w[0].0 <= w[1].0), "row {row}: {e:?}");
+    }
+    // The pseudonym sorts before letters: its entry moved to the front, with its value.
+    assert_eq!(
+        map_row(&clean, "sorted", 0).unwrap(),
+        [
+            (token("grace@example.com"), "\"y\"".into()),
+            ("a-team".into(), "\"x\"".into()),
+            ("zeta".into(), "\"z\"".into()),
+        ]
+    );
+    // Only a value changed: nothing moves.
+    assert_eq!(
+        map_row(&clean, "sorted", 1).unwrap(),
+        [
+            ("alpha".into(), "\"1\"".into()),
+            ("beta".into(), format!("\"{}\"", token("heidi@example.com"))),
+        ]
+    );
+    // Both keys replaced: each value still under its own key.
+    let mut want = vec![
+        (token("ivan@example.com"), "\"v\"".to_string()),
+        (token("judy@example.com"), "null".to_string()),
+    ];
+    want.sort();
+    assert_eq!(map_row(&clean, "sorted", 4).unwrap(), want);
+
+    // A slice re-sorts the same maps the same way.
+    let part = scrub_batch(&batch.slice(1, 4), &Selection::all());
+    for row in 0..4 {
+        for name in ["counts", "attrs", "dict", "sorted"] {
+            assert_eq!(
+                map_row(&part, name, row),
+                map_row(&clean, name, row + 1),
+                "{name} {row}"
+            );
+        }
+    }
+
+    // And the result survives Parquet, sorted flag and all.
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("maps.parquet");
+    write(&p, std::slice::from_ref(&clean), &WriterOptions::default());
+    let back = concat_batches(clean.schema_ref(), &read_all(&p, 2)).unwrap();
+    assert_eq!(back.schema(), batch.schema());
+    for row in 0..5 {
+        for name in ["counts", "attrs", "dict", "sorted"] {
+            assert_eq!(map_row(&back, name, row), map_row(&clean, name, row));
+        }
+    }
 }

@@ -387,7 +387,8 @@ impl Worker<'_> {
         let mut row_rules: Vec<(usize, u32)> = Vec::new();
         let clean = {
             let Scratch { scrub, found, .. } = s;
-            columnar::rewrite_strings(batch, &self.scan, &mut |row, _path, value| {
+            // Map keys are scrubbed like values (and counted), as JSON object keys are.
+            columnar::rewrite_strings(batch, &self.scan, &mut |row, _path, value, _key| {
                 found.clear();
                 let out = self.scrubber.scrub(value, scrub, found);
                 row_rules.extend(found.iter().map(|&r| (row, r)));
@@ -485,13 +486,16 @@ impl Worker<'_> {
             content.clear();
         };
         let all = Selection::all();
-        columnar::visit_strings(clean, &all, &mut |row, path, value| {
+        columnar::visit_strings(clean, &all, &mut |row, path, value, key| {
             while cur < row {
                 finish(content, norm, &mut fps);
                 cur += 1;
             }
-            let scanned = self.scan.selects(path);
-            content.add(dedup, scanned, path, value);
+            // Keys are scrubbed but are not content, as in `record`: dedup compares values.
+            if !key {
+                let scanned = self.scan.selects(path);
+                content.add(dedup, scanned, path, value);
+            }
         });
         while cur < n {
             finish(content, norm, &mut fps);

@@ -38,7 +38,7 @@ fn read_all(dir: &std::path::Path) -> Vec<RecordBatch> {
 fn all_strings(batches: &[RecordBatch]) -> String {
     let mut s = String::new();
     for b in batches {
-        visit_strings(b, &Selection::all(), &mut |_, _, v| {
+        visit_strings(b, &Selection::all(), &mut |_, _, v, _| {
             s.push_str(v);
             s.push('\n');
         });
