@@ -6,7 +6,9 @@
 //!
 //! A selector selects the value at its path and every string beneath it: `meta` selects
 //! `meta.author` and `meta.tags[3]`. The same selectors apply to JSON records and to
-//! Parquet columns (struct fields are keys, list elements are indices, map values are keys).
+//! Parquet columns (struct fields are keys, list elements are indices, map values are named
+//! by their keys). A JSON object key or a string map key has the path of its object or map,
+//! so `meta` selects the keys of `meta`, `meta.author` does not.
 
 use std::fmt;
 use std::str::FromStr;

@@ -216,7 +216,7 @@ fn read_parquet(file: &InputFile, tx: &Sender) -> bool {
     let unreachable = crate::columnar::unreachable_strings(pq.schema());
     if !unreachable.is_empty() {
         let reason = format!(
-            "string columns that cannot be scanned (list views, unions, run-end encoding): {}",
+            "string columns that cannot be scanned (list views, unions, run-end encoding, non-string map keys): {}",
             unreachable.join(", ")
         );
         return send(
