@@ -187,6 +187,95 @@ fn same_values_same_tokens_as_jsonl_and_parquet() {
     assert_eq!(a, b);
 }
 
+/// A Parquet file with maps keyed by personal data gives, as JSONL, byte for byte what its
+/// JSONL form gives: map keys get the pseudonyms JSON keys get, and are not dedup content.
+#[test]
+fn map_keys_are_scrubbed_as_json_keys_are() {
+    use arrow_array::builder::{MapBuilder, StringBuilder};
+    use std::sync::Arc;
+    let d = Dir::new();
+    // The map batch without its `keys_sorted` column, whose entries may move (tested in
+    // the library), plus rows whose values repeat under other keys.
+    let maps = testdata::map_batch().project(&[0, 1, 2, 3]).unwrap();
+    let mut m = MapBuilder::new(None, StringBuilder::new(), StringBuilder::new());
+    for k in ["alice@example.com", "bob@example.com", "lang"] {
+        m.keys().append_value(k);
+        m.values().append_value("the same value");
+        m.append(true).unwrap();
+    }
+    let kv = arrow_array::RecordBatch::try_from_iter([(
+        "kv",
+        Arc::new(m.finish()) as arrow_array::ArrayRef,
+    )])
+    .unwrap();
+    for (name, batch) in [("maps", &maps), ("kv", &kv)] {
+        write_parquet(
+            &d.path(&format!("pq_{name}/a.parquet")),
+            std::slice::from_ref(batch),
+        );
+        let mut jsonl = Vec::new();
+        scrubline::columnar::json::write_jsonl(batch, &mut jsonl).unwrap();
+        d.write(&format!("js_{name}/a.jsonl"), &jsonl);
+        let (pq, js) = (format!("pq_{name}"), format!("js_{name}"));
+        let (pq_out, js_out) = (format!("out_pq_{name}"), format!("out_js_{name}"));
+        run(
+            &d,
+            &pq,
+            &pq_out,
+            &["--format", "jsonl", "--compression", "none"],
+        )
+        .success();
+        run(&d, &js, &js_out, &["--compression", "none"]).success();
+        let (a, b) = (shards(&d.path(&pq_out)), shards(&d.path(&js_out)));
+        assert_eq!(a, b, "{name}");
+        let text: String = a
+            .iter()
+            .map(|(_, t)| String::from_utf8(t.clone()).unwrap())
+            .collect();
+        assert!(
+            !text.contains("@example."),
+            "{name}: an e-mail survived: {text}"
+        );
+        assert!(!text.contains("555-2671"), "{name}: a phone survived");
+        let (ma, mb) = (manifest(&d.path(&pq_out)), manifest(&d.path(&js_out)));
+        assert_eq!(
+            ma["totals"]["detections_by_type"],
+            mb["totals"]["detections_by_type"]
+        );
+        assert_eq!(
+            ma["totals"]["duplicates_removed"],
+            mb["totals"]["duplicates_removed"]
+        );
+    }
+    // Keys are not content: three rows with one value under three keys are one record.
+    let recs = records(&d.path("out_pq_kv"));
+    assert_eq!(recs.len(), 1, "{recs:?}");
+    let key = recs[0]["kv"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .next()
+        .unwrap()
+        .clone();
+    assert!(key.starts_with("<EMAIL_"), "{key}");
+
+    // Parquet to Parquet: same schema (dictionary keys included), keys scrubbed.
+    run(&d, "pq_maps", "out_pq_pq", &["--format", "parquet"]).success();
+    let out = read_all(&d.path("out_pq_pq"));
+    assert_eq!(out[0].schema(), maps.schema());
+    let mut keys = Vec::new();
+    for b in &out {
+        visit_strings(b, &Selection::all(), &mut |_, _, v, key| {
+            if key {
+                keys.push(v.to_string());
+            }
+        });
+    }
+    assert_eq!(keys.len(), 18, "{keys:?}");
+    assert!(keys.contains(&"topic".to_string()));
+    assert!(keys.iter().all(|k| !k.contains("@example.")), "{keys:?}");
+}
+
 #[test]
 fn jsonl_to_parquet_and_back() {
     let d = Dir::new();

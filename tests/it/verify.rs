@@ -142,6 +142,36 @@ fn rescan_reads_parquet_shards() {
     assert_eq!(code, 1, "{text}");
     assert!(text.contains("residual EMAIL: 1"), "{text}");
     assert!(!text.contains("carol"), "never prints the value: {text}");
+
+    // A raw value that is only a map key is found too.
+    let mut m = arrow_array::builder::MapBuilder::new(
+        None,
+        arrow_array::builder::StringBuilder::new(),
+        arrow_array::builder::Int64Builder::new(),
+    );
+    m.keys().append_value("leak dave@example.com");
+    m.values().append_value(1);
+    m.append(true).unwrap();
+    let batch = arrow_array::RecordBatch::try_from_iter([(
+        "counts",
+        Arc::new(m.finish()) as arrow_array::ArrayRef,
+    )])
+    .unwrap();
+    let tmp = d.path("planted_map.parquet");
+    let mut w = scrubline::columnar::ShardWriter::create(
+        &tmp,
+        batch.schema(),
+        &scrubline::columnar::WriterOptions::default(),
+    )
+    .unwrap();
+    w.write(&batch).unwrap();
+    w.close().unwrap();
+    plant_first_shard(&out, &std::fs::read(&tmp).unwrap(), 1);
+    assert_eq!(verify(&out, &[]).0, 0);
+    let (code, text) = verify(&out, &["--rescan"]);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("residual EMAIL: 1"), "{text}");
+    assert!(!text.contains("dave"), "never prints the value: {text}");
 }
 
 #[test]
