@@ -224,7 +224,7 @@ pub struct RunArgs {
     /// the estimated similarity (no text).
     #[arg(long, value_name = "FILE")]
     pub dedup_report: Option<PathBuf>,
-    /// Replacement style: `tag` (<EMAIL_5f2c9a1e7b3d4c60>) or `redact` (<EMAIL>).
+    /// Replacement style: `tag` (`<EMAIL_5f2c9a1e7b3d4c60>`) or `redact` (`<EMAIL>`).
     #[arg(long, value_enum, env = env::STYLE)]
     pub style: Option<Style>,
     /// File holding the key (≥ 32 bytes, hex or raw). Else `SCRUBLINE_KEY`; else a random

@@ -29,7 +29,7 @@ pub struct Finding {
     pub start: usize,
     /// Byte offset one past its last byte.
     pub end: usize,
-    /// Index of the rule in the [`RuleSet`] (and in [`Detector::rules`]).
+    /// Index of the rule in the [`RuleSet`] (and in [`Detector::rule`]).
     pub rule: u32,
 }
 

@@ -42,7 +42,7 @@
 //! | only integers in the `i64` range | Int64 |
 //! | numbers, at least one not an integer | Float64 |
 //! | only strings | Utf8 |
-//! | only arrays | List of the type inferred from all their elements (List<Utf8> when all are empty) |
+//! | only arrays | List of the type inferred from all their elements (`List<Utf8>` when all are empty) |
 //! | only objects | Struct of the keys seen, inferred recursively (Utf8 when all are `{}`) |
 //! | only `null` (or absent) | Utf8 (all null) |
 //! | anything else (mixed kinds, integers beyond `i64`) | Utf8: strings as they are, other values as their JSON text |

@@ -23,7 +23,7 @@
 //! negative_examples = ["alice at example dot com"]
 //! ```
 //!
-//! The default files are embedded at build time (see [`builtin`]) and can be replaced with
+//! The default files are embedded at build time (see [`RuleSet::builtin`]) and can be replaced with
 //! `--patterns DIR`. The ruleset's SHA-256 covers every loaded file's name and bytes, so a
 //! manifest names the exact rules a run used.
 
