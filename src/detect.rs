@@ -268,7 +268,7 @@ impl Detector {
                 scratch.windows = windows;
             }
         }
-        if !self.table.is_empty() && text.as_bytes().contains(&b'\n') {
+        if !self.table.is_empty() && memchr::memchr(b'\n', text.as_bytes()).is_some() {
             self.scan_tables(text, scratch);
         }
         self.resolve(text, scratch, out);
@@ -507,10 +507,13 @@ impl Detector {
         const MAX_HEADER_CELL: usize = 48;
         let mut lines = Vec::new();
         let mut at = 0;
-        for line in text.split('\n') {
+        // `memchr` (SIMD) rather than `str::split` and `<[u8]>::contains` (word at a time):
+        // prose lines are long, and each is searched for up to four delimiters.
+        for nl in memchr::memchr_iter(b'\n', text.as_bytes()).chain([text.len()]) {
+            let line = &text[at..nl];
             let l = line.strip_suffix('\r').unwrap_or(line);
             lines.push((at, l));
-            at += line.len() + 1;
+            at = nl + 1;
         }
         let mut cells = Vec::new();
         let mut columns: Vec<(usize, u32)> = Vec::new();
@@ -519,7 +522,7 @@ impl Detector {
             let (_, line) = lines[i];
             let mut next = i + 1;
             for delim in [b'\t', b',', b';', b'|'] {
-                if line.len() > 2048 || !line.as_bytes().contains(&delim) {
+                if line.len() > 2048 || memchr::memchr(delim, line.as_bytes()).is_none() {
                     continue;
                 }
                 split_cells(line, delim, &mut cells);
