@@ -179,8 +179,9 @@ pub fn verify(dir: &Path, rescan: Option<&Scrubber>) -> Result<VerifyReport> {
     Ok(report)
 }
 
-/// Rows per Parquet batch during a rescan are chosen to decode about this many bytes (as the
-/// pipeline reads its Parquet inputs), so memory stays bounded whatever the row size.
+/// Rows per Parquet batch during a rescan are chosen to decode about this many bytes, so
+/// memory stays bounded whatever the row size. One batch is held at a time here, unlike the
+/// pipeline's windows, so it can be larger than the pipeline's.
 const RESCAN_PARQUET_BATCH_BYTES: usize = 8 << 20;
 
 fn is_parquet(path: &Path) -> bool {
