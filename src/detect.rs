@@ -1197,19 +1197,7 @@ mod tests {
             .collect();
         let fast = Detector::new(&set).unwrap();
         let windowed = Detector::new(&RuleSet::from_rules(plain)).unwrap();
-        let mut texts: Vec<String> = set
-            .rules()
-            .iter()
-            .flat_map(|r| r.examples.iter().chain(&r.negative_examples).cloned())
-            .collect();
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/eval");
-        for name in ["fixture.jsonl", "handwritten.jsonl"] {
-            let data = std::fs::read_to_string(dir.join(name)).unwrap();
-            for line in data.lines() {
-                let v: serde_json::Value = serde_json::from_str(line).unwrap();
-                texts.push(v["text"].as_str().unwrap().to_string());
-            }
-        }
+        let mut texts = example_and_eval_texts(&set);
         texts.extend(
             [
                 "Full name: Jane Doe, vorname: Hans, Vor- und Nachname: Eva Braun",
@@ -1297,10 +1285,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn value_edges_agree_with_captures_on_examples() {
-        let d = builtin();
-        let set = RuleSet::builtin().unwrap();
+    /// Every rule's examples and negative examples, then every text of the eval fixtures.
+    fn example_and_eval_texts(set: &RuleSet) -> Vec<String> {
         let mut texts: Vec<String> = set
             .rules()
             .iter()
@@ -1314,6 +1300,14 @@ mod tests {
                 texts.push(v["text"].as_str().unwrap().to_string());
             }
         }
+        texts
+    }
+
+    #[test]
+    fn value_edges_agree_with_captures_on_examples() {
+        let d = builtin();
+        let set = RuleSet::builtin().unwrap();
+        let texts = example_and_eval_texts(&set);
         for t in &texts {
             check_edges(&d, t).unwrap();
         }

@@ -19,6 +19,20 @@ fn make_run_with(d: &Dir, extra: &[&str]) -> std::path::PathBuf {
     d.path("out")
 }
 
+/// `batch` as the bytes of a one-row-group Parquet file (written under `d`).
+fn parquet_bytes(d: &Dir, name: &str, batch: &arrow_array::RecordBatch) -> Vec<u8> {
+    let tmp = d.path(name);
+    let mut w = scrubline::columnar::ShardWriter::create(
+        &tmp,
+        batch.schema(),
+        &scrubline::columnar::WriterOptions::default(),
+    )
+    .unwrap();
+    w.write(batch).unwrap();
+    w.close().unwrap();
+    std::fs::read(&tmp).unwrap()
+}
+
 /// Replaces the first listed shard with `bytes` and makes the manifest agree, so only a
 /// rescan can notice what is inside. Returns the shard's path in the manifest.
 fn plant_first_shard(out: &std::path::Path, bytes: &[u8], records: u64) -> String {
@@ -127,16 +141,7 @@ fn rescan_reads_parquet_shards() {
         ])) as arrow_array::ArrayRef,
     )])
     .unwrap();
-    let tmp = d.path("planted.parquet");
-    let mut w = scrubline::columnar::ShardWriter::create(
-        &tmp,
-        batch.schema(),
-        &scrubline::columnar::WriterOptions::default(),
-    )
-    .unwrap();
-    w.write(&batch).unwrap();
-    w.close().unwrap();
-    plant_first_shard(&out, &std::fs::read(&tmp).unwrap(), 2);
+    plant_first_shard(&out, &parquet_bytes(&d, "planted.parquet", &batch), 2);
     assert_eq!(verify(&out, &[]).0, 0);
     let (code, text) = verify(&out, &["--rescan"]);
     assert_eq!(code, 1, "{text}");
@@ -157,16 +162,7 @@ fn rescan_reads_parquet_shards() {
         Arc::new(m.finish()) as arrow_array::ArrayRef,
     )])
     .unwrap();
-    let tmp = d.path("planted_map.parquet");
-    let mut w = scrubline::columnar::ShardWriter::create(
-        &tmp,
-        batch.schema(),
-        &scrubline::columnar::WriterOptions::default(),
-    )
-    .unwrap();
-    w.write(&batch).unwrap();
-    w.close().unwrap();
-    plant_first_shard(&out, &std::fs::read(&tmp).unwrap(), 1);
+    plant_first_shard(&out, &parquet_bytes(&d, "planted_map.parquet", &batch), 1);
     assert_eq!(verify(&out, &[]).0, 0);
     let (code, text) = verify(&out, &["--rescan"]);
     assert_eq!(code, 1, "{text}");
