@@ -268,8 +268,8 @@ pub struct RunArgs {
     /// (`0.01`) or a percentage (`1%`) of the records read.
     #[arg(long, value_name = "N|RATIO")]
     pub max_rejects: Option<crate::pipeline::MaxRejects>,
-    /// Input bytes per batch of work (affects compression frames, so part of the
-    /// configuration). For tests.
+    /// Input bytes per batch of work, JSONL lines or decoded Parquet rows (affects
+    /// compression frames and row groups, so part of the configuration). For tests.
     #[arg(long, hide = true, value_name = "SIZE")]
     pub batch_bytes: Option<ByteSize>,
     /// No progress line and no summary.

@@ -13,16 +13,13 @@ use crate::columnar::ParquetFile;
 use crate::error::{Error, Result};
 use crate::input::{Decoded, Format, InputFile, LineItem, LineReader};
 
-/// A batch is cut once it holds this many bytes of input lines …
+/// Input bytes per batch: a JSONL batch is cut once its lines hold this many bytes, a
+/// Parquet batch holds about this many decoded bytes (rows per batch derived from the
+/// footer). About a dozen batches and their rewritten copies are in flight, so this bounds
+/// memory: a 176 MB Parquet file peaked at 400 MiB with 8 MiB batches, 120 MiB with 1 MiB.
 pub const BATCH_BYTES: usize = 1 << 20;
-/// … or this many lines.
+/// A JSONL batch is also cut at this many lines.
 pub const BATCH_LINES: usize = 16 * 1024;
-/// Target decoded bytes per Parquet batch (rows per batch derived from the footer). The
-/// same as a JSONL batch: about a dozen batches and their rewritten copies are in flight
-/// (three windows), and at 8 MiB a 176 MB file peaked at 400 MiB; at 1 MiB, 125 MiB with
-/// JSONL output, at no measurable cost in time.
-pub const PARQUET_BATCH_BYTES: usize = BATCH_BYTES;
-
 pub(crate) enum ItemKind {
     Line(Range<usize>),
     TooLong(u64),
@@ -70,7 +67,7 @@ pub(crate) fn read_files(
     for file in files {
         let ok = match file.format {
             Format::Jsonl => read_jsonl(&file, max_record, batch_bytes, bufs, &tx),
-            Format::Parquet => read_parquet(&file, &tx),
+            Format::Parquet => read_parquet(&file, batch_bytes, &tx),
         };
         if !ok {
             return;
@@ -180,7 +177,7 @@ fn read_jsonl(
     )
 }
 
-fn read_parquet(file: &InputFile, tx: &Sender) -> bool {
+fn read_parquet(file: &InputFile, batch_bytes: usize, tx: &Sender) -> bool {
     let (bytes, sha256) = match crate::output::sha256_file(&file.path) {
         Ok(x) => x,
         Err(e) => {
@@ -245,7 +242,7 @@ fn read_parquet(file: &InputFile, tx: &Sender) -> bool {
             }),
         );
     }
-    let batch_size = pq.batch_size_for(PARQUET_BATCH_BYTES);
+    let batch_size = pq.batch_size_for(batch_bytes);
     let mut row = 0u64;
     let mut pending: Option<Batch> = None;
     for b in pq.batches(batch_size) {
