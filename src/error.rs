@@ -87,19 +87,19 @@ impl Error {
     }
 }
 /// A TOML error as line, column and message, without the source excerpt that toml's
-/// `Display` prints and with quoted strings elided: a rule file's examples, or a key
-/// pasted into a config file, must not reach a log through an error.
+/// `Display` prints and without any quoted or backticked text: a rule file's examples, or
+/// a key pasted into a config file, must not reach a log through an error.
+///
+/// serde and toml put every value they repeat between `"` (escaped inside) or backticks,
+/// and what follows the last one is the schema's side (`expected a sequence`). So the
+/// message is kept up to its first quote or backtick and after its last one, and
+/// everything between is one `…`: a value holding a quote or backtick cannot reopen it.
 pub(crate) fn toml_reason(e: &toml::de::Error, text: &str) -> String {
-    let mut msg = String::new();
-    let mut quoted = false;
-    for c in e.message().trim().chars() {
-        if c == '"' {
-            msg.push_str(if quoted { "\"" } else { "\"…" });
-            quoted = !quoted;
-        } else if !quoted {
-            msg.push(c);
-        }
-    }
+    let raw = e.message().trim();
+    let msg = match (raw.find(['"', '`']), raw.rfind(['"', '`'])) {
+        (Some(first), Some(last)) => format!("{}…{}", &raw[..first], &raw[last + 1..]),
+        _ => raw.to_string(),
+    };
     match e.span() {
         Some(span) => {
             let before = &text[..span.start.min(text.len())];

@@ -135,24 +135,26 @@ pub enum MaxRejects {
 
 impl std::str::FromStr for MaxRejects {
     type Err = String;
+    /// Errors never repeat the input, as for sizes: a config file's value must not reach
+    /// stderr.
     fn from_str(s: &str) -> std::result::Result<MaxRejects, String> {
         let t = s.trim();
         if let Some(p) = t.strip_suffix('%') {
             let v: f64 = p
                 .trim()
                 .parse()
-                .map_err(|_| format!("`{s}`: expected a count, a ratio or a percentage"))?;
-            return MaxRejects::percent(v).map_err(|e| format!("`{s}`: {e}"));
+                .map_err(|_| "expected a count, a ratio or a percentage".to_string())?;
+            return MaxRejects::percent(v);
         }
         if t.contains('.') {
             let v: f64 = t
                 .parse()
-                .map_err(|_| format!("`{s}`: expected a count, a ratio or a percentage"))?;
-            return MaxRejects::ratio(v).map_err(|e| format!("`{s}`: {e}"));
+                .map_err(|_| "expected a count, a ratio or a percentage".to_string())?;
+            return MaxRejects::ratio(v);
         }
         t.parse()
             .map(MaxRejects::Count)
-            .map_err(|_| format!("`{s}`: expected a count, a ratio or a percentage"))
+            .map_err(|_| "expected a count, a ratio or a percentage".to_string())
     }
 }
 

@@ -352,6 +352,30 @@ mod tests {
         assert!(err.contains("f.toml") && err.contains("line 5"), "{err}");
     }
 
+    /// Values holding a quote, enum variants and unknown quoted keys are elided too.
+    #[test]
+    fn toml_errors_elide_quoted_backticked_and_escaped_values() {
+        for line in [
+            r#"examples = "ali\"ce@example.com secret""#,
+            r#"keyword_at = "alice@example.com""#,
+            r#""alice@example.com" = 1"#,
+            r#"priority = 12345678901234567890123"#,
+        ] {
+            let text =
+                format!("[[rule]]\nid = \"x.y.1\"\nentity = \"EMAIL\"\npattern = \"a\"\n{line}\n");
+            let err = RuleSet::from_sources([("f.toml".to_string(), text)])
+                .unwrap_err()
+                .to_string();
+            for part in ["alice", "ce@example", "secret", "12345678901234567890123"] {
+                assert!(!err.contains(part), "{line}: {err}");
+            }
+            assert!(
+                err.contains("f.toml") && err.contains("line 5"),
+                "{line}: {err}"
+            );
+        }
+    }
+
     #[test]
     fn empty_keywords_are_refused() {
         let text = "[[rule]]\nid = \"x.y.1\"\nentity = \"EMAIL\"\npattern = \"a\"\n\
