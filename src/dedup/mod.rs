@@ -190,10 +190,7 @@ impl DedupReport {
         f.sync_all().map_err(|e| Error::io(&self.tmp, e))?;
         std::fs::rename(&self.tmp, &self.path).map_err(|e| Error::io(&self.path, e))?;
         // Like every other atomic write: the rename itself must survive a crash.
-        match self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            Some(dir) => crate::output::sync_dir(dir),
-            None => Ok(()),
-        }
+        crate::output::sync_parent(&self.path)
     }
 }
 

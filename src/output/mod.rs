@@ -112,7 +112,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     f.sync_all().map_err(|e| Error::io(&tmp, e))?;
     drop(f);
     fs::rename(&tmp, path).map_err(|e| Error::io(path, e))?;
-    sync_dir(path.parent().unwrap_or(Path::new(".")))
+    sync_parent(path)
 }
 
 /// Opens `path` for appending after cutting it to `len` bytes (creating it if absent): how
@@ -142,6 +142,12 @@ pub fn unfinish(final_path: &Path, tmp: &Path) -> Result<()> {
 
 /// fsyncs a folder so a rename in it is durable.
 pub fn sync_dir(dir: &Path) -> Result<()> {
+    // A bare file name's parent is "", which cannot be opened: it is the current folder.
+    let dir = if dir.as_os_str().is_empty() {
+        Path::new(".")
+    } else {
+        dir
+    };
     #[cfg(unix)]
     {
         File::open(dir)
@@ -151,6 +157,11 @@ pub fn sync_dir(dir: &Path) -> Result<()> {
     #[cfg(not(unix))]
     let _ = dir;
     Ok(())
+}
+
+/// Syncs the folder holding `path`, so that a rename to `path` survives a crash.
+pub fn sync_parent(path: &Path) -> Result<()> {
+    sync_dir(path.parent().unwrap_or(Path::new(".")))
 }
 
 /// File name of shard `index` with `extension`: `part-00000.jsonl.zst`. `prefix` lets
@@ -339,6 +350,13 @@ pub fn sha256_file(path: &Path) -> Result<(u64, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bare_file_name_syncs_the_current_folder() {
+        // `Path::new("report.jsonl").parent()` is "", which cannot be opened.
+        sync_parent(Path::new("report.jsonl")).unwrap();
+        sync_dir(Path::new("")).unwrap();
+    }
 
     #[test]
     fn concatenated_frames_decode_as_one_stream() {

@@ -377,7 +377,7 @@ fn filter_parquet(
     }
     let s = w.close()?;
     std::fs::rename(&tmp, dst).map_err(|e| Error::io(dst, e))?;
-    crate::output::sync_dir(dst.parent().unwrap_or(Path::new(".")))?;
+    crate::output::sync_parent(dst)?;
     Ok(Some(ShardInfo {
         path: dst
             .file_name()

@@ -189,7 +189,7 @@ impl Table {
         let tmp = self.writer.path().to_path_buf();
         self.writer.close()?;
         std::fs::rename(&tmp, &self.path).map_err(|e| Error::io(&self.path, e))?;
-        crate::output::sync_dir(self.path.parent().expect("has a folder"))
+        crate::output::sync_parent(&self.path)
     }
 }
 
