@@ -34,6 +34,20 @@ pub struct Finding {
     pub rule: u32,
 }
 
+impl Compiled {
+    /// The value's span in the match `start..end` whose groups `caps` holds: the first
+    /// `value…` group that took part, the whole match when the rule has none, else empty.
+    fn value_in(&self, caps: &Captures, start: usize, end: usize) -> (usize, usize) {
+        if self.value_groups.is_empty() {
+            return (start, end);
+        }
+        self.value_groups
+            .iter()
+            .find_map(|&g| caps.get_group(g))
+            .map_or((start, start), |g| (g.start, g.end))
+    }
+}
+
 struct Compiled {
     rule: Rule,
     /// Single-pattern regex used to extract the `value` group of a confirmed match.
@@ -410,14 +424,7 @@ impl Detector {
         let input = Input::new(text).range(span).anchored(Anchored::Yes);
         c.single.search_captures(&input, caps);
         let m = caps.get_match()?;
-        let (vs, ve) = if c.value_groups.is_empty() {
-            (m.start(), m.end())
-        } else {
-            c.value_groups
-                .iter()
-                .find_map(|&g| caps.get_group(g))
-                .map_or((m.start(), m.start()), |g| (g.start, g.end))
-        };
+        let (vs, ve) = c.value_in(caps, m.start(), m.end());
         (ve > vs && self.confirm(c, text, vs, ve, &mut scratch.window)).then_some(Finding {
             start: vs,
             end: ve,
@@ -443,10 +450,7 @@ impl Detector {
         let caps = &mut scratch.caps[ri as usize];
         let input = Input::new(text).range(start..end).anchored(Anchored::Yes);
         c.single.search_captures(&input, caps);
-        c.value_groups
-            .iter()
-            .find_map(|&g| caps.get_group(g))
-            .map_or((start, start), |span| (span.start, span.end))
+        c.value_in(caps, start, end)
     }
 
     fn confirm(
@@ -744,7 +748,11 @@ fn normalize_phone(value: &str, cc: Option<&str>) -> String {
 }
 
 fn compile_rule(rule: &Rule) -> Result<Compiled> {
-    check_ascii_boundaries(rule)?;
+    let hir = regex_syntax::ParserBuilder::new()
+        .build()
+        .parse(&rule.pattern)
+        .map_err(|e| Error::rule(&rule.id, format!("pattern does not parse: {e}")))?;
+    check_ascii_boundaries(rule, &hir)?;
     let single = meta::Builder::new()
         .configure(meta::Config::new().nfa_size_limit(Some(32 << 20)))
         .build(&rule.pattern)
@@ -758,10 +766,6 @@ fn compile_rule(rule: &Rule) -> Result<Compiled> {
         })
         .collect();
     let edges = if value_groups.len() == 1 {
-        let hir = regex_syntax::ParserBuilder::new()
-            .build()
-            .parse(&rule.pattern)
-            .map_err(|e| Error::rule(&rule.id, format!("pattern does not parse: {e}")))?;
         ValueEdges::of(&hir)
     } else {
         None
@@ -987,12 +991,8 @@ fn edge_chars(hir: &Hir, front: bool) -> Option<(ClassUnicode, bool)> {
 
 /// Refuses patterns that use Unicode word boundaries: on non-ASCII text they make the lazy
 /// DFA give up, and scanning becomes hundreds of times slower. `(?-u:\b)` is the ASCII form.
-fn check_ascii_boundaries(rule: &Rule) -> Result<()> {
+fn check_ascii_boundaries(rule: &Rule, hir: &Hir) -> Result<()> {
     use regex_syntax::hir::Look;
-    let hir = regex_syntax::ParserBuilder::new()
-        .build()
-        .parse(&rule.pattern)
-        .map_err(|e| Error::rule(&rule.id, format!("pattern does not parse: {e}")))?;
     let looks = hir.properties().look_set();
     let unicode = [
         Look::WordUnicode,
