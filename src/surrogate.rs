@@ -322,7 +322,7 @@ fn pem(r: &mut Rng, original: &str) -> String {
         return same_shape(r, original, 0);
     }
     let body = &original[body_start..body_end];
-    let avoid = han_of(body);
+    let avoid = han_of(body.chars());
     // `\n` written as two characters in JSON/code stays as it is.
     let mut out = String::with_capacity(original.len());
     out.push_str(&original[..body_start]);
@@ -446,9 +446,9 @@ fn is_combining_mark(c: char) -> bool {
 /// breaks a URL's user info, a quoted string or a shell word.
 const SYMBOLS: &[u8] = b"!*+-=_~";
 
-/// The Han characters of `s`: a fake draws none of them, anywhere.
-fn han_of(s: &str) -> Vec<char> {
-    let mut v: Vec<char> = s.chars().filter(|&c| is_han(c)).collect();
+/// The Han characters among `chars`: a fake draws none of them, anywhere.
+fn han_of(chars: impl IntoIterator<Item = char>) -> Vec<char> {
+    let mut v: Vec<char> = chars.into_iter().filter(|&c| is_han(c)).collect();
     v.sort_unstable();
     v.dedup();
     v
@@ -476,7 +476,7 @@ fn reclass(r: &mut Rng, c: char, avoid: &[char]) -> Option<char> {
 /// Reclasses the characters of `chars` at `positions` (letters and digits), redrawing
 /// the last one if none has changed so far, so the result is never the original.
 fn redraw_at(r: &mut Rng, chars: &mut [char], positions: &[usize]) {
-    let avoid = han_of(&chars.iter().collect::<String>());
+    let avoid = han_of(chars.iter().copied());
     let mut changed = false;
     for (n, &i) in positions.iter().enumerate() {
         let c = chars[i];
@@ -497,7 +497,7 @@ fn redraw_at(r: &mut Rng, chars: &mut [char], positions: &[usize]) {
 fn same_shape(r: &mut Rng, s: &str, keep: usize) -> String {
     let chars: Vec<char> = s.chars().collect();
     let kept = chars.iter().take(keep).take_while(|c| c.is_ascii()).count();
-    let avoid = han_of(s);
+    let avoid = han_of(s.chars());
     let mut out: String = chars[..kept].iter().collect();
     let rest = &chars[kept..];
     let symbols = !rest.iter().any(|&c| redrawn(c));
