@@ -118,6 +118,19 @@ pub fn merge_manifests(ranks: &[(u32, Manifest)]) -> Result<Manifest> {
                 )));
             }
         }
+        // A manifest that records its partition must be this rank's, of the same world: a
+        // stale one from a run split differently would otherwise merge.
+        let world = first.partition.map(|p| p.world_size);
+        if let Some(p) = x.partition {
+            if p.rank != *r || Some(p.world_size) != world {
+                return Err(Error::Config(format!(
+                    "rank {r}: its manifest is rank {} of {}, not rank {r} of {}; ranks of different runs?",
+                    p.rank,
+                    p.world_size,
+                    world.map_or("an unpartitioned run".to_string(), |w| w.to_string())
+                )));
+            }
+        }
     }
     m.partition = None;
     m.started_at = ranks
@@ -336,5 +349,28 @@ mod tests {
         }
         let err = merge(d.path()).unwrap_err().to_string();
         assert!(err.contains("not every rank has finished"), "{err}");
+    }
+
+    #[test]
+    fn refuses_a_manifest_of_another_rank_or_world() {
+        let part = |r: u32, world_size| {
+            let mut m = rank(r, &[r]);
+            m.partition = Some(crate::pipeline::Partition {
+                rank: r,
+                world_size,
+            });
+            m
+        };
+        let ok = merge_manifests(&[(0, part(0, 2)), (1, part(1, 2))]);
+        assert!(ok.is_ok(), "{ok:?}");
+        for stale in [part(1, 3), part(0, 2)] {
+            let err = merge_manifests(&[(0, part(0, 2)), (1, stale)])
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("rank 1") && err.contains("different runs"),
+                "{err}"
+            );
+        }
     }
 }
