@@ -68,38 +68,50 @@ impl Rng {
 /// Appends the surrogate of `original` (a value of type `entity`) to `out`. `digest` is
 /// the keyed HMAC of the entity and normalized value. Unknown types get `<TYPE>`.
 pub fn write_surrogate(entity: &str, original: &str, digest: &[u8; 32], out: &mut String) {
-    let mut r = Rng::new(digest);
-    let s = match entity {
-        "EMAIL" => email(&mut r),
-        "PHONE" => phone(&mut r, original),
-        "CN_RESIDENT_ID" => cn_resident_id(&mut r, original),
-        "CREDIT_CARD" | "CN_BANK_CARD" => card(&mut r, original),
-        "IBAN" => iban(&mut r, original),
-        "CN_USCC" => uscc(&mut r, original),
-        "US_SSN" => ssn(&mut r, original),
-        "CN_PASSPORT" => same_shape(&mut r, original, 1),
-        "IPV4" => ipv4(&mut r),
-        "IPV6" => ipv6(&mut r),
-        "MAC" => mac(&mut r, original),
-        "URL_WITH_CREDENTIALS" => url_credentials(&mut r, original),
-        "JWT" => jwt(&mut r, original),
-        "PRIVATE_KEY" => pem(&mut r, original),
-        "AWS_ACCESS_KEY" | "AWS_SECRET_KEY" | "GITHUB_TOKEN" | "SLACK_TOKEN" | "GOOGLE_API_KEY"
-        | "STRIPE_KEY" | "OPENAI_KEY" | "GENERIC_SECRET" => {
-            let keep = secret_prefix_len(original);
-            same_shape(&mut r, original, keep)
-        }
-        "PERSON" => person(&mut r, original),
-        "ADDRESS" => address(&mut r, original),
-        "DATE_OF_BIRTH" => date(&mut r, original),
-        _ => {
-            out.push('<');
-            out.push_str(entity);
-            out.push('>');
-            return;
-        }
+    let draw = |r: &mut Rng| -> Option<String> {
+        Some(match entity {
+            "EMAIL" => email(r),
+            "PHONE" => phone(r, original),
+            "CN_RESIDENT_ID" => cn_resident_id(r, original),
+            "CREDIT_CARD" | "CN_BANK_CARD" => card(r, original),
+            "IBAN" => iban(r, original),
+            "CN_USCC" => uscc(r, original),
+            "US_SSN" => ssn(r, original),
+            "CN_PASSPORT" => same_shape(r, original, 1),
+            "IPV4" => ipv4(r),
+            "IPV6" => ipv6(r),
+            "MAC" => mac(r, original),
+            "URL_WITH_CREDENTIALS" => url_credentials(r, original),
+            "JWT" => jwt(r, original),
+            "PRIVATE_KEY" => pem(r, original),
+            "AWS_ACCESS_KEY" | "AWS_SECRET_KEY" | "GITHUB_TOKEN" | "SLACK_TOKEN"
+            | "GOOGLE_API_KEY" | "STRIPE_KEY" | "OPENAI_KEY" | "GENERIC_SECRET" => {
+                let keep = secret_prefix_len(original);
+                same_shape(r, original, keep)
+            }
+            "PERSON" => person(r, original),
+            "ADDRESS" => address(r, original),
+            "DATE_OF_BIRTH" => date(r, original),
+            _ => return None,
+        })
     };
-    out.push_str(&s);
+    // Every type's fake is checked here, once, against the value: one that came out
+    // identical is drawn again from the same stream (deterministic); a value whose type
+    // leaves no freedom is redacted rather than copied.
+    let mut r = Rng::new(digest);
+    for _ in 0..16 {
+        match draw(&mut r) {
+            Some(s) if s != original => {
+                out.push_str(&s);
+                return;
+            }
+            Some(_) => continue,
+            None => break,
+        }
+    }
+    out.push('<');
+    out.push_str(entity);
+    out.push('>');
 }
 
 const SYLLABLES: &[&str] = &[
@@ -863,6 +875,27 @@ mod tests {
         let p = sur("CN_PASSPORT", "É1234567", 4);
         assert!(p.is_ascii() && p.chars().count() == 8, "{p}");
         assert!(sur("CN_PASSPORT", "E12345678", 4).starts_with('E'));
+    }
+
+    /// Types whose fakes have little freedom (a date of two one-digit runs is one of 144)
+    /// are redrawn by `write_surrogate` itself, whatever the digest.
+    #[test]
+    fn no_digest_gives_back_the_value() {
+        for (entity, v) in [
+            ("DATE_OF_BIRTH", "3/4"),
+            ("DATE_OF_BIRTH", "12.1"),
+            ("MAC", "a"),
+        ] {
+            for a in 0..=255u8 {
+                for b in 0..8u8 {
+                    let mut digest = [a; 32];
+                    digest[0] = b;
+                    let mut s = String::new();
+                    write_surrogate(entity, v, &digest, &mut s);
+                    assert_ne!(s, v, "{entity} {a} {b}");
+                }
+            }
+        }
     }
 
     #[test]
