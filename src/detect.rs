@@ -632,6 +632,16 @@ impl Detector {
             &text[f.start..f.end],
         )
     }
+
+    /// [`Detector::normalize`] into a reusable buffer: the canonical form of `f`'s value.
+    pub fn normalize_into<'a>(&self, f: &Finding, text: &'a str, buf: &'a mut String) -> &'a str {
+        let rule = self.rule(f.rule);
+        let value = &text[f.start..f.end];
+        match normalize_into(rule.normalize, rule.country_code.as_deref(), value, buf) {
+            Normalized::Value => value,
+            Normalized::Buffer => buf,
+        }
+    }
 }
 
 /// One finding as `scrubline detect` prints it: entity type, rule id and the value's span
@@ -699,52 +709,89 @@ impl Detector {
 
 /// Canonicalizes `value` as `how` says; see [`Normalizer`].
 pub fn normalize_value<'t>(how: Normalizer, cc: Option<&str>, value: &'t str) -> Cow<'t, str> {
-    match how {
-        Normalizer::None => Cow::Borrowed(value),
-        Normalizer::Lower | Normalizer::Email => {
-            if value.bytes().any(|b| b.is_ascii_uppercase()) || !value.is_ascii() {
-                Cow::Owned(value.to_lowercase())
-            } else {
-                Cow::Borrowed(value)
-            }
-        }
-        Normalizer::UpperCompact => Cow::Owned(
-            value
-                .chars()
-                .filter(|c| !c.is_whitespace() && *c != '-')
-                .map(|c| c.to_ascii_uppercase())
-                .collect(),
-        ),
-        Normalizer::Digits => {
-            let mut s: String = value.chars().filter(char::is_ascii_digit).collect();
-            if value.ends_with(['x', 'X']) {
-                s.push('X');
-            }
-            Cow::Owned(s)
-        }
-        Normalizer::Phone => Cow::Owned(normalize_phone(value, cc)),
+    let mut buf = String::new();
+    match normalize_into(how, cc, value, &mut buf) {
+        Normalized::Value => Cow::Borrowed(value),
+        Normalized::Buffer => Cow::Owned(buf),
     }
 }
 
-fn normalize_phone(value: &str, cc: Option<&str>) -> String {
-    let trimmed = value.trim_start();
-    let digits: String = value.chars().filter(char::is_ascii_digit).collect();
-    if trimmed.starts_with('+') {
-        return format!("+{digits}");
+/// Where [`normalize_into`] left the canonical form.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Normalized {
+    /// The value is already canonical.
+    Value,
+    /// In the buffer.
+    Buffer,
+}
+
+/// [`normalize_value`] into a caller's buffer (cleared first), so that scrubbing a finding
+/// allocates nothing once the buffer has grown.
+pub fn normalize_into(
+    how: Normalizer,
+    cc: Option<&str>,
+    value: &str,
+    buf: &mut String,
+) -> Normalized {
+    buf.clear();
+    match how {
+        Normalizer::None => return Normalized::Value,
+        Normalizer::Lower | Normalizer::Email => {
+            if value.is_ascii() {
+                if !value.bytes().any(|b| b.is_ascii_uppercase()) {
+                    return Normalized::Value;
+                }
+                buf.push_str(value);
+                buf.make_ascii_lowercase();
+            } else {
+                buf.extend(value.chars().flat_map(char::to_lowercase));
+                // `str::to_lowercase` maps a final capital sigma by its context; per-char
+                // lowering does not, so defer to it for the one character that differs.
+                if value.contains('Σ') {
+                    *buf = value.to_lowercase();
+                }
+            }
+        }
+        Normalizer::UpperCompact => buf.extend(
+            value
+                .chars()
+                .filter(|c| !c.is_whitespace() && *c != '-')
+                .map(|c| c.to_ascii_uppercase()),
+        ),
+        Normalizer::Digits => {
+            buf.extend(value.chars().filter(char::is_ascii_digit));
+            if value.ends_with(['x', 'X']) {
+                buf.push('X');
+            }
+        }
+        Normalizer::Phone => normalize_phone(value, cc, buf),
     }
-    if let Some(rest) = digits.strip_prefix("00") {
-        return format!("+{rest}");
+    Normalized::Buffer
+}
+
+fn normalize_phone(value: &str, cc: Option<&str>, out: &mut String) {
+    let digits = || value.chars().filter(char::is_ascii_digit);
+    out.push('+');
+    if value.trim_start().starts_with('+') {
+        out.extend(digits());
+        return;
+    }
+    let n = digits().count();
+    let mut skip = 0;
+    if value.bytes().filter(u8::is_ascii_digit).take(2).eq(*b"00") {
+        out.extend(digits().skip(2));
+        return;
     }
     let cc = cc.unwrap_or("");
-    let mut national = digits.as_str();
-    if cc == "1" && national.len() == 11 {
-        national = national.strip_prefix('1').unwrap_or(national);
+    out.push_str(cc);
+    if cc == "1" && n == 11 && digits().next() == Some('1') {
+        skip = 1;
     }
     // Trunk prefix of national dialling (UK 020…, DE 030…, FR 01…, CN 010…).
-    if let Some(rest) = national.strip_prefix('0') {
-        national = rest;
+    if digits().nth(skip) == Some('0') {
+        skip += 1;
     }
-    format!("+{cc}{national}")
+    out.extend(digits().skip(skip));
 }
 
 fn compile_rule(rule: &Rule) -> Result<Compiled> {
@@ -1393,6 +1440,75 @@ mod tests {
         assert_eq!(a, "+8613912345678");
         assert_eq!(a, b);
         assert_eq!(a, c);
+    }
+
+    /// The allocating definition that `normalize_into` replaced, kept as the oracle.
+    fn normalize_reference(how: Normalizer, cc: Option<&str>, value: &str) -> String {
+        match how {
+            Normalizer::None => value.to_string(),
+            Normalizer::Lower | Normalizer::Email => value.to_lowercase(),
+            Normalizer::UpperCompact => value
+                .chars()
+                .filter(|c| !c.is_whitespace() && *c != '-')
+                .map(|c| c.to_ascii_uppercase())
+                .collect(),
+            Normalizer::Digits => {
+                let mut s: String = value.chars().filter(char::is_ascii_digit).collect();
+                if value.ends_with(['x', 'X']) {
+                    s.push('X');
+                }
+                s
+            }
+            Normalizer::Phone => {
+                let digits: String = value.chars().filter(char::is_ascii_digit).collect();
+                if value.trim_start().starts_with('+') {
+                    return format!("+{digits}");
+                }
+                if let Some(rest) = digits.strip_prefix("00") {
+                    return format!("+{rest}");
+                }
+                let cc = cc.unwrap_or("");
+                let mut national = digits.as_str();
+                if cc == "1" && national.len() == 11 {
+                    national = national.strip_prefix('1').unwrap_or(national);
+                }
+                if let Some(rest) = national.strip_prefix('0') {
+                    national = rest;
+                }
+                format!("+{cc}{national}")
+            }
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2000))]
+
+        /// Normalizing into a reused buffer gives what the allocating definition gave, for
+        /// every normalizer, with and without a country code, on the characters that
+        /// matter (digits, `+`, `0`/`1` prefixes, separators, case, final sigma, CJK).
+        #[test]
+        fn normalize_into_matches_the_definition(
+            value in "[0-9+ \\-xX.()aBΣσςİK中]{0,24}",
+            cc in proptest::sample::select(vec![None, Some("1"), Some("86"), Some("44")]),
+        ) {
+            let mut buf = String::from("stale contents");
+            for how in [
+                Normalizer::None,
+                Normalizer::Lower,
+                Normalizer::Email,
+                Normalizer::UpperCompact,
+                Normalizer::Digits,
+                Normalizer::Phone,
+            ] {
+                let want = normalize_reference(how, cc, &value);
+                proptest::prop_assert_eq!(normalize_value(how, cc, &value), want.as_str());
+                let got = match normalize_into(how, cc, &value, &mut buf) {
+                    Normalized::Value => value.as_str(),
+                    Normalized::Buffer => buf.as_str(),
+                };
+                proptest::prop_assert_eq!(got, want.as_str());
+            }
+        }
     }
 
     #[test]

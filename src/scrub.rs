@@ -70,6 +70,8 @@ pub struct ScrubScratch {
     findings: Vec<Finding>,
     tokens: Vec<(usize, usize)>,
     written: Vec<(usize, usize)>,
+    /// A finding's canonical value, reused from finding to finding.
+    norm: String,
 }
 
 impl Scrubber {
@@ -98,6 +100,7 @@ impl Scrubber {
             findings: Vec::new(),
             tokens: Vec::new(),
             written: Vec::new(),
+            norm: String::new(),
         }
     }
 
@@ -169,11 +172,11 @@ impl Scrubber {
         for f in &scratch.findings {
             out.push_str(&text[last..f.start]);
             let rule = self.detector.rule(f.rule);
-            let normalized = self.detector.normalize(f, text);
+            let normalized = self.detector.normalize_into(f, text, &mut scratch.norm);
             let at = out.len();
             self.pseudonymizer.write_token(
                 &rule.entity,
-                &normalized,
+                normalized,
                 &text[f.start..f.end],
                 &mut out,
             );

@@ -74,6 +74,22 @@ fn digits(s: &str) -> impl Iterator<Item = u8> + '_ {
     s.bytes().filter(u8::is_ascii_digit).map(|b| b - b'0')
 }
 
+/// Calls `f` with the ASCII digits of `s` as values 0..=9. Validators run on every
+/// candidate, so the digits go to a stack buffer; only a value with more digits than any
+/// number these rules look for takes the heap.
+fn with_digits<R>(s: &str, f: impl FnOnce(&[u8]) -> R) -> R {
+    let mut buf = [0u8; 40];
+    let mut n = 0;
+    for d in digits(s) {
+        if n == buf.len() {
+            return f(&digits(s).collect::<Vec<u8>>());
+        }
+        buf[n] = d;
+        n += 1;
+    }
+    f(&buf[..n])
+}
+
 /// The Luhn (mod 10) check over the digits of `s`, ignoring separators.
 pub fn luhn(digits_msd_first: &[u8]) -> bool {
     if digits_msd_first.is_empty() {
@@ -94,8 +110,7 @@ pub fn luhn(digits_msd_first: &[u8]) -> bool {
 }
 
 fn luhn_str(s: &str) -> bool {
-    let d: Vec<u8> = digits(s).collect();
-    luhn(&d)
+    with_digits(s, luhn)
 }
 
 /// Eight or more consecutive ascending or descending digits (`12345678`): a test or
@@ -116,12 +131,13 @@ fn sequential(d: &[u8]) -> bool {
 /// A payment card: 13 to 19 digits, Luhn-valid, not all one digit, and, when written in
 /// groups, grouped consistently (one kind of separator).
 fn card(s: &str) -> bool {
-    let d: Vec<u8> = digits(s).collect();
-    (13..=19).contains(&d.len())
-        && !d.iter().all(|&x| x == d[0])
-        && !sequential(&d)
-        && one_separator_kind(s)
-        && luhn(&d)
+    with_digits(s, |d| {
+        (13..=19).contains(&d.len())
+            && !d.iter().all(|&x| x == d[0])
+            && !sequential(d)
+            && one_separator_kind(s)
+            && luhn(d)
+    })
 }
 
 /// An 18-digit string that reads as a CN resident ID (province, real birth date) even if
@@ -141,8 +157,9 @@ fn cn_bank_card(s: &str) -> bool {
     if id_shaped(s) {
         return false;
     }
-    let d: Vec<u8> = digits(s).collect();
-    (16..=19).contains(&d.len()) && d[0] == 6 && d[1] == 2 && one_separator_kind(s) && luhn(&d)
+    with_digits(s, |d| {
+        (16..=19).contains(&d.len()) && d[0] == 6 && d[1] == 2 && one_separator_kind(s) && luhn(d)
+    })
 }
 
 /// `4111 1111-1111 1111` mixes separators: more often two numbers than one card.
@@ -237,8 +254,9 @@ fn phone_e164(s: &str) -> bool {
 
 /// A national phone number (trunk `0` or NANP): 9 to 12 digits, not all one digit.
 fn phone_national(s: &str) -> bool {
-    let d: Vec<u8> = digits(s).collect();
-    (9..=12).contains(&d.len()) && !d[1..].iter().all(|&x| x == d[1])
+    with_digits(s, |d| {
+        (9..=12).contains(&d.len()) && !d[1..].iter().all(|&x| x == d[1])
+    })
 }
 
 /// First two digits of the mainland, Hong Kong, Macau and Taiwan region codes of a CN
@@ -327,19 +345,18 @@ pub fn cn_uscc_check_char(first17: &[u8]) -> Option<u8> {
 /// plausible, mod-31 check character. At least one letter or the region prefix is checked
 /// so that an 18-digit number with a lucky check digit needs a plausible shape too.
 fn cn_uscc(s: &str) -> bool {
-    let b: Vec<u8> = s.bytes().map(|c| c.to_ascii_uppercase()).collect();
-    if b.len() != 18 {
+    let Ok(mut b) = <[u8; 18]>::try_from(s.as_bytes()) else {
         return false;
-    }
+    };
+    b.make_ascii_uppercase();
     // Registration authority: 1-9, A, N, Y; region code: 6 digits with a province prefix.
     let auth_ok = matches!(b[0], b'1'..=b'9' | b'A' | b'N' | b'Y');
     let region_ok =
         b[2..8].iter().all(u8::is_ascii_digit) && CN_PROVINCES.contains(&(num(&b[2..4]) as u8));
-    let ds: Vec<u8> = digits(s).collect();
     auth_ok
         && region_ok
         && !id_shaped(s)
-        && !sequential(&ds)
+        && !with_digits(s, sequential)
         && cn_uscc_check_char(&b[..17]) == Some(b[17])
 }
 
@@ -453,24 +470,34 @@ pub fn iban_mod97(compact: &[u8]) -> Option<u32> {
 
 /// An IBAN, spaced or not: the country's length and mod-97 = 1.
 fn iban(s: &str) -> bool {
-    let compact: Vec<u8> = s
-        .bytes()
-        .filter(|&c| c != b' ' && c != b'-')
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
+    // No country's IBAN is longer than 34 characters: a longer value fails the length
+    // check below anyway, so it need not fit the stack buffer.
+    let mut buf = [0u8; 35];
+    let mut n = 0;
+    for c in s.bytes().filter(|&c| c != b' ' && c != b'-') {
+        if n == buf.len() {
+            return false;
+        }
+        buf[n] = c.to_ascii_uppercase();
+        n += 1;
+    }
+    let compact = &buf[..n];
     if compact.len() < 15 {
         return false;
     }
     let Ok(country) = std::str::from_utf8(&compact[..2]) else {
         return false;
     };
-    iban_length(country) == Some(compact.len()) && iban_mod97(&compact) == Some(1)
+    iban_length(country) == Some(compact.len()) && iban_mod97(compact) == Some(1)
 }
 
 /// A US SSN: no 000, 666 or 9xx area, no 00 group, no 0000 serial, and not the famous
 /// advertising number.
 fn us_ssn(s: &str) -> bool {
-    let d: Vec<u8> = digits(s).collect();
+    with_digits(s, us_ssn_digits)
+}
+
+fn us_ssn_digits(d: &[u8]) -> bool {
     if d.len() != 9 {
         return false;
     }
@@ -501,13 +528,11 @@ fn ipv6(s: &str) -> bool {
 /// (placeholders) .
 fn mac(s: &str) -> bool {
     let sep = if s.contains(':') { ':' } else { '-' };
-    let parts: Vec<&str> = s.split(sep).collect();
-    parts.len() == 6
-        && parts
-            .iter()
+    s.split(sep).count() == 6
+        && s.split(sep)
             .all(|p| p.len() == 2 && p.bytes().all(|b| b.is_ascii_hexdigit()))
-        && !parts.iter().all(|p| *p == "00")
-        && !parts.iter().all(|p| p.eq_ignore_ascii_case("ff"))
+        && !s.split(sep).all(|p| p == "00")
+        && !s.split(sep).all(|p| p.eq_ignore_ascii_case("ff"))
 }
 
 /// Decodes unpadded or padded base64url (or standard base64) text.
@@ -558,12 +583,12 @@ fn jwt(s: &str) -> bool {
 /// A PEM private key block: the BEGIN and END lines name the same kind of key and a body
 /// is present.
 fn pem(s: &str) -> bool {
-    let kind = |line: &str, tag: &str| -> Option<String> {
+    fn kind<'a>(line: &'a str, tag: &str) -> Option<&'a str> {
         let i = line.find(tag)? + tag.len();
         let rest = &line[i..];
         let j = rest.find("-----")?;
-        Some(rest[..j].to_string())
-    };
+        Some(&rest[..j])
+    }
     let Some(begin) = kind(s, "-----BEGIN ") else {
         return false;
     };
@@ -873,14 +898,26 @@ fn person_name(s: &str) -> bool {
             && !t.chars().any(|c| NOT_NAME_HAN.contains(c))
             && !t.contains("谢谢");
     }
-    let lower = t.to_lowercase();
-    if NOT_NAMES.contains(&lower.as_str()) {
+    // Lowercased on the stack when ASCII (for ASCII, `to_lowercase` is exactly this).
+    let mut buf = [0u8; 64];
+    let owned;
+    let lower: &str = if t.is_ascii() && t.len() <= buf.len() {
+        let b = &mut buf[..t.len()];
+        b.copy_from_slice(t.as_bytes());
+        b.make_ascii_lowercase();
+        std::str::from_utf8(b).expect("ASCII stays UTF-8")
+    } else {
+        owned = t.to_lowercase();
+        &owned
+    };
+    if NOT_NAMES.contains(&lower) {
         return false;
     }
-    let words: Vec<&str> = lower.split_whitespace().collect();
-    !words.is_empty()
-        && words.len() <= 5
-        && !NOT_NAMES.contains(&words[0].trim_end_matches([',', '.']))
+    let mut words = lower.split_whitespace();
+    words
+        .next()
+        .is_some_and(|first| !NOT_NAMES.contains(&first.trim_end_matches([',', '.'])))
+        && words.count() < 5
         && t.chars().next().is_some_and(char::is_uppercase)
 }
 
@@ -907,19 +944,34 @@ fn date(s: &str) -> bool {
 /// country code. A validator of its own, so that overlap resolution (validated first)
 /// does not hand a `+86 139…` number to a weaker national rule.
 fn cn_mobile(s: &str) -> bool {
-    let d: Vec<u8> = digits(s).collect();
-    let national = match d.len() {
-        11 => &d[..],
-        13 if d.starts_with(&[8, 6]) => &d[2..],
-        15 if d.starts_with(&[0, 0, 8, 6]) => &d[4..],
-        _ => return false,
-    };
-    national[0] == 1 && (3..=9).contains(&national[1])
+    with_digits(s, |d| {
+        let national = match d.len() {
+            11 => d,
+            13 if d.starts_with(&[8, 6]) => &d[2..],
+            15 if d.starts_with(&[0, 0, 8, 6]) => &d[4..],
+            _ => return false,
+        };
+        national[0] == 1 && (3..=9).contains(&national[1])
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn digits_spill_to_the_heap_intact() {
+        for n in [0u8, 1, 39, 40, 41, 100] {
+            let mut s: String = (0..n).map(|i| char::from(b'0' + i * 7 % 10)).collect();
+            s.push_str(" x-");
+            let want: Vec<u8> = digits(&s).collect();
+            assert_eq!(with_digits(&s, <[u8]>::to_vec), want, "{n} digits");
+        }
+        // A value longer than any of these numbers is still refused, not cut short.
+        let long = "4111111111111111".repeat(3);
+        assert!(!card(&long) && !phone_national(&long) && !us_ssn(&long));
+        assert!(!iban(&format!("DE89370400440532013000{}", "0".repeat(20))));
+    }
 
     #[test]
     fn luhn_vectors() {
