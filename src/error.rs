@@ -86,6 +86,7 @@ impl Error {
         }
     }
 }
+
 /// A TOML error as line, column and message, without the source excerpt that toml's
 /// `Display` prints and without any quoted or backticked text: a rule file's examples, or
 /// a key pasted into a config file, must not reach a log through an error.
@@ -94,10 +95,15 @@ impl Error {
 /// and what follows the last one is the schema's side (`expected a sequence`). So the
 /// message is kept up to its first quote or backtick and after its last one, and
 /// everything between is one `…`: a value holding a quote or backtick cannot reopen it.
+/// The one exception is the list of names an unknown field or variant could have been
+/// ([`schema_names`]).
 pub(crate) fn toml_reason(e: &toml::de::Error, text: &str) -> String {
     let raw = e.message().trim();
     let msg = match (raw.find(['"', '`']), raw.rfind(['"', '`'])) {
-        (Some(first), Some(last)) => format!("{}…{}", &raw[..first], &raw[last + 1..]),
+        (Some(first), Some(last)) => match schema_names(raw, first) {
+            Some(names) => format!("{}…, expected {names}", &raw[..first]),
+            None => format!("{}…{}", &raw[..first], &raw[last + 1..]),
+        },
         _ => raw.to_string(),
     };
     match e.span() {
@@ -109,4 +115,21 @@ pub(crate) fn toml_reason(e: &toml::de::Error, text: &str) -> String {
         }
         None => msg,
     }
+}
+
+/// The names serde lists after an unknown field or variant (`unknown variant `…`,
+/// expected one of `tag`, `redact``): the schema's own words, worth showing. They follow
+/// the *last* ", expected ", which the repeated value (before it) cannot supply, and must
+/// read as a list of quoted snake_case names; anything else gets no list.
+fn schema_names(raw: &str, first_quote: usize) -> Option<&str> {
+    if !raw.starts_with("unknown field") && !raw.starts_with("unknown variant") {
+        return None;
+    }
+    let at = raw[first_quote..].rfind(", expected ")? + first_quote;
+    let names = &raw[at + ", expected ".len()..];
+    let names_only = names.split(['`', ',', ' ']).all(|w| {
+        matches!(w, "" | "one" | "of" | "or")
+            || w.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+    });
+    (names_only && names.contains('`')).then_some(names)
 }

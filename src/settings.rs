@@ -277,6 +277,44 @@ mod tests {
         }
     }
 
+    /// An unknown setting or enum value is not repeated, but the names it could have
+    /// been are: they are the schema's, not the user's.
+    #[test]
+    fn config_errors_list_what_was_expected() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        let hex = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+        let cases = [
+            (
+                "[run]\nstyle = \"bogus\"\n",
+                "expected one of `tag`, `redact`, `surrogate`",
+            ),
+            ("[run]\nbogus_setting = 1\n", "`shard_size`"),
+            ("stray = 1\n", "expected `run`"),
+        ];
+        for (text, want) in cases {
+            std::fs::write(&path, text).unwrap();
+            let err = ConfigFile::read(&path).unwrap_err().to_string();
+            assert!(
+                err.contains(want) && !err.contains("bogus") && !err.contains("stray"),
+                "{err}"
+            );
+        }
+        // A value that imitates the list gets no list at all.
+        for value in [
+            format!("\"{hex}, expected one of `a`\""),
+            format!("\"x`, expected `{hex}\""),
+            format!("\"x\", expected one of `{hex}`\""),
+        ] {
+            std::fs::write(&path, format!("[run]\nstyle = {value}\n")).unwrap();
+            let err = ConfigFile::read(&path).unwrap_err().to_string();
+            assert!(!err.contains(&hex[..16]), "{value}: {err}");
+            std::fs::write(&path, format!("[run]\n\"{hex}, expected `a`\" = 1\n")).unwrap();
+            let err = ConfigFile::read(&path).unwrap_err().to_string();
+            assert!(!err.contains(&hex[..16]), "{err}");
+        }
+    }
+
     #[test]
     fn byte_sizes() {
         assert_eq!("256MiB".parse::<ByteSize>().unwrap().0, 256 << 20);
