@@ -192,8 +192,11 @@ impl Pseudonymizer {
 }
 
 /// Finds the byte ranges of tokens (`<TYPE>` or `<TYPE_hex16>`) in `text`, so that a
-/// rescan of scrubbed text can ignore them.
-pub fn token_spans(text: &str, out: &mut Vec<(usize, usize)>) {
+/// rescan of scrubbed text can ignore them. `is_type` says which names are entity types:
+/// only those make a token, so that `<BR>`, `<B>` or a value written in angle brackets
+/// (`<AKIAIOSFODNN7EXAMPLE>`) is text like any other and is scanned. A span that passes
+/// holds a type name and 16 hex digits, nothing that came from the input.
+pub fn token_spans(text: &str, is_type: impl Fn(&str) -> bool, out: &mut Vec<(usize, usize)>) {
     let b = text.as_bytes();
     let mut i = 0;
     while let Some(off) = memchr::memchr(b'<', &b[i..]) {
@@ -203,7 +206,7 @@ pub fn token_spans(text: &str, out: &mut Vec<(usize, usize)>) {
             .take_while(|c| c.is_ascii_alphanumeric() || **c == b'_')
             .count();
         let end = s + 1 + len;
-        if b.get(end) == Some(&b'>') && is_token(&text[s + 1..end]) {
+        if b.get(end) == Some(&b'>') && token_type(&text[s + 1..end]).is_some_and(&is_type) {
             out.push((s, end + 1));
             i = end + 1;
         } else {
@@ -212,8 +215,8 @@ pub fn token_spans(text: &str, out: &mut Vec<(usize, usize)>) {
     }
 }
 
-/// `TYPE` or `TYPE_hex16`, the inside of a token.
-fn is_token(inner: &str) -> bool {
+/// The `TYPE` of `TYPE` or `TYPE_hex16`, the inside of a token, if it has that shape.
+fn token_type(inner: &str) -> Option<&str> {
     let ty = match inner.rsplit_once('_') {
         Some((ty, h))
             if h.len() == 16 && h.bytes().all(|c| matches!(c, b'0'..=b'9' | b'a'..=b'f')) =>
@@ -222,10 +225,11 @@ fn is_token(inner: &str) -> bool {
         }
         _ => inner,
     };
-    ty.as_bytes().first().is_some_and(u8::is_ascii_uppercase)
+    let shaped = ty.as_bytes().first().is_some_and(u8::is_ascii_uppercase)
         && ty
             .bytes()
-            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_')
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == b'_');
+    shaped.then_some(ty)
 }
 
 #[cfg(test)]
@@ -249,7 +253,7 @@ mod tests {
         assert_eq!(a, b);
         assert_ne!(a, c);
         assert_eq!(a.len(), "<EMAIL_".len() + 16 + 1);
-        assert!(is_token(&a[1..a.len() - 1]));
+        assert_eq!(token_type(&a[1..a.len() - 1]), Some("EMAIL"));
     }
 
     #[test]
@@ -298,8 +302,21 @@ mod tests {
 
     #[test]
     fn finds_token_spans() {
+        let types = |t: &str| ["EMAIL", "PHONE", "A_1"].contains(&t);
         let mut v = Vec::new();
-        token_spans("x <EMAIL_5f2c9a1e7b3d4c60> y <PHONE> <no> <A_1>", &mut v);
+        token_spans(
+            "x <EMAIL_5f2c9a1e7b3d4c60> y <PHONE> <no> <A_1>",
+            types,
+            &mut v,
+        );
         assert_eq!(v, vec![(2, 26), (29, 36), (42, 47)]);
+        // Angle brackets around anything but an entity type are text.
+        v.clear();
+        token_spans(
+            "<BR><B>x</B> <AKIAIOSFODNN7EXAMPLE> <IBAN_x>",
+            types,
+            &mut v,
+        );
+        assert_eq!(v, vec![]);
     }
 }

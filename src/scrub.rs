@@ -62,6 +62,8 @@ impl Tally for Vec<u32> {
 pub struct Scrubber {
     detector: Detector,
     pseudonymizer: Pseudonymizer,
+    /// The entity types of the rules, sorted: the only names that make a token.
+    entities: Vec<String>,
 }
 
 /// Per-thread buffers for [`Scrubber::scrub`].
@@ -77,9 +79,15 @@ pub struct ScrubScratch {
 impl Scrubber {
     /// A scrubber from a compiled detector and a keyed pseudonymizer.
     pub fn new(detector: Detector, pseudonymizer: Pseudonymizer) -> Scrubber {
+        let mut entities: Vec<String> = (0..detector.len() as u32)
+            .map(|i| detector.rule(i).entity.clone())
+            .collect();
+        entities.sort_unstable();
+        entities.dedup();
         Scrubber {
             detector,
             pseudonymizer,
+            entities,
         }
     }
 
@@ -112,7 +120,9 @@ impl Scrubber {
             .find(text, &mut scratch.det, &mut scratch.findings);
         if !scratch.findings.is_empty() && text.as_bytes().contains(&b'<') {
             scratch.tokens.clear();
-            token_spans(text, &mut scratch.tokens);
+            let entities = &self.entities;
+            let is_type = |t: &str| entities.binary_search_by(|e| e.as_str().cmp(t)).is_ok();
+            token_spans(text, is_type, &mut scratch.tokens);
             if !scratch.tokens.is_empty() {
                 let tokens = &scratch.tokens;
                 scratch
@@ -277,6 +287,28 @@ mod tests {
                 .unwrap_or_else(|| text.to_string());
             assert!(s.findings(&out, &mut sc).is_empty(), "{text} -> {out}");
         }
+    }
+
+    /// Only scrubline's own tokens are skipped: HTML tags and values written in angle
+    /// brackets are text, and what they hold or touch is scrubbed.
+    #[test]
+    fn angle_brackets_do_not_hide_values() {
+        let s = scrubber();
+        let mut sc = s.scratch();
+        let mut c = Detections::default();
+        for (text, value) in [
+            ("aws_access_key_id=<AKIAIOSFODNN7EXAMPLE>", "AKIAIOSFODNN7EXAMPLE"),
+            ("IBAN <DE89370400440532013000>", "DE89370400440532013000"),
+            ("mail <B>alice@example.com</B>", "alice@example.com"),
+            ("<EMAIL_x> 13912345678<BR>", "13912345678"),
+        ] {
+            let out = s.scrub(text, &mut sc, &mut c).unwrap_or_default();
+            assert!(!out.contains(value), "{text} -> {out}");
+            assert!(s.findings(&out, &mut sc).is_empty(), "{text} -> {out}");
+        }
+        // A token whose hex reads as a card number stays a token.
+        let token = "<EMAIL_4111111111111111>";
+        assert!(s.scrub(token, &mut sc, &mut c).is_none());
     }
 
     #[test]
