@@ -81,6 +81,23 @@ pub fn validate(line: &[u8]) -> Result<&str, RecordError> {
     Ok(text)
 }
 
+/// Parses a record that [`validate`] accepted into a tree, for Parquet output. JSON allows
+/// a number no double can hold (`1e999`); Parquet output cannot take it, so such a record
+/// is an error here, not a crash.
+pub fn to_value(text: &[u8]) -> Result<serde_json::Value, RecordError> {
+    serde_json::from_slice(text).map_err(|e| {
+        let reason = if e.to_string().starts_with("number out of range") {
+            format!(
+                "number out of range of a 64-bit float at column {}",
+                e.column()
+            )
+        } else {
+            json_reason(&e)
+        };
+        RecordError::InvalidJson { reason }
+    })
+}
+
 /// serde_json's message without any quoted input: its syntax errors only name a position,
 /// but be defensive and keep only the category and position.
 fn json_reason(e: &serde_json::Error) -> String {

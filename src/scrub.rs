@@ -297,7 +297,10 @@ mod tests {
         let mut sc = s.scratch();
         let mut c = Detections::default();
         for (text, value) in [
-            ("aws_access_key_id=<AKIAIOSFODNN7EXAMPLE>", "AKIAIOSFODNN7EXAMPLE"),
+            (
+                "aws_access_key_id=<AKIAIOSFODNN7EXAMPLE>",
+                "AKIAIOSFODNN7EXAMPLE",
+            ),
             ("IBAN <DE89370400440532013000>", "DE89370400440532013000"),
             ("mail <B>alice@example.com</B>", "alice@example.com"),
             ("<EMAIL_x> 13912345678<BR>", "13912345678"),

@@ -251,15 +251,18 @@ impl Worker<'_> {
             }
             p.records_read += 1;
             let start = out.len();
-            match self.record(bytes, s, &mut out) {
+            let scrubbed = self.record(bytes, s, &mut out).and_then(|fp| {
+                if self.format == OutputFormat::Parquet {
+                    values.push(json::to_value(&out[start..])?);
+                }
+                Ok(fp)
+            });
+            match scrubbed {
                 Ok(fp) => {
                     // From the scrubbed record: the report must not hold an `id` that the
                     // shard itself no longer holds.
                     let id = self.want_id.then(|| top_level_id(&out[start..])).flatten();
                     if self.format == OutputFormat::Parquet {
-                        let v = serde_json::from_slice(&out[start..])
-                            .expect("scrubbed record is valid JSON");
-                        values.push(v);
                         out.truncate(start);
                     } else {
                         out.push(b'\n');

@@ -314,6 +314,24 @@ fn jsonl_to_parquet_and_back() {
     assert_eq!(recs[1]["score"], 1.5);
 }
 
+/// JSON allows `1e999`; a double cannot hold it, so Parquet output sets the record aside
+/// (it used to panic) and keeps the others.
+#[test]
+fn a_number_too_big_for_parquet_is_a_reject_not_a_crash() {
+    let d = Dir::new();
+    d.write(
+        "in/a.jsonl",
+        "{\"n\":1,\"text\":\"a\"}\n{\"n\":1e999,\"text\":\"mail a@example.com\"}\n{\"n\":2,\"text\":\"b\"}\n",
+    );
+    run(&d, "in", "out", &["--format", "parquet"]).code(3);
+    let m = manifest(&d.path("out"));
+    assert_eq!(m["totals"]["records_out"], 2);
+    assert_eq!(m["rejects"]["by_reason"]["invalid_json"], 1);
+    let rejects = std::fs::read_to_string(d.path("out/rejects/rejects.jsonl")).unwrap();
+    assert!(rejects.contains("number out of range"), "{rejects}");
+    assert!(!rejects.contains("a@example.com"), "{rejects}");
+}
+
 #[test]
 fn corrupt_parquet_is_reported_and_the_run_goes_on() {
     let d = Dir::new();
