@@ -153,8 +153,11 @@ pub enum PatternsCommand {
 /// `scrubline detect`
 #[derive(Debug, Args)]
 pub struct DetectArgs {
-    /// The text; read from stdin when absent.
-    pub text: Option<String>,
+    /// The text, its words joined with spaces; read from stdin when absent. Everything
+    /// after the first word is text, even when it starts with `-` (a PEM block), so that
+    /// no text ends up quoted in an argument error.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true, num_args = 0..)]
+    pub text: Vec<String>,
     /// Rule folder instead of the built-in rules.
     #[arg(long, env = env::PATTERNS, value_name = "DIR")]
     pub patterns: Option<PathBuf>,
@@ -290,10 +293,24 @@ pub fn main() -> ExitCode {
             if is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("scrubline: error: {err:#}");
+            eprintln!("scrubline: error: {}", describe(&err));
             ExitCode::FAILURE
         }
     }
+}
+
+/// The error and its causes, `outer: inner: …`, like `{:#}`, but without repeating a cause
+/// that the message before it already ends with (library errors name their I/O cause).
+fn describe(err: &anyhow::Error) -> String {
+    let mut msg = err.to_string();
+    for cause in err.chain().skip(1) {
+        let cause = cause.to_string();
+        if !msg.ends_with(&cause) {
+            msg.push_str(": ");
+            msg.push_str(&cause);
+        }
+    }
+    msg
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {
@@ -348,14 +365,13 @@ fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Detect(args) => {
             let rules = load_rules(args.patterns.as_deref())?;
             let detector = crate::detect::Detector::new(&rules)?;
-            let text = match args.text {
-                Some(t) => t,
-                None => {
-                    let mut t = String::new();
-                    std::io::Read::read_to_string(&mut std::io::stdin(), &mut t)
-                        .context("reading stdin")?;
-                    t
-                }
+            let text = if args.text.is_empty() {
+                let mut t = String::new();
+                std::io::Read::read_to_string(&mut std::io::stdin(), &mut t)
+                    .context("reading stdin")?;
+                t
+            } else {
+                args.text.join(" ")
             };
             print_out(&detector.json_lines(&text))?;
             Ok(ExitCode::SUCCESS)
@@ -509,8 +525,27 @@ fn resolve_key(flag: Option<PathBuf>, file_setting: Option<PathBuf>, quiet: bool
 
 fn read_key_file(path: &std::path::Path) -> Result<Key> {
     let bytes =
-        std::fs::read(path).with_context(|| format!("reading key file {}", path.display()))?;
+        std::fs::read(path).with_context(|| format!("reading key file {}", key_path(path)))?;
     Key::from_material(&bytes).with_context(|| format!("key file {}", path.display()))
+}
+
+/// The key file's path for an error message, unless it looks like the key itself (a long
+/// run of hex or base64 with no folder or extension): pasting the key where its path
+/// belongs is an easy slip, and the error must not print it.
+fn key_path(path: &std::path::Path) -> String {
+    let s = path.to_string_lossy();
+    let key_like = s.chars().count() >= 24
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '=' | '_' | '-'));
+    if key_like {
+        format!(
+            "(a name of {} characters that looks like key material, not shown: --key-file \
+             takes the path of a file that holds the key)",
+            s.chars().count()
+        )
+    } else {
+        path.display().to_string()
+    }
 }
 
 fn run(args: RunArgs) -> Result<ExitCode> {

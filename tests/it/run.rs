@@ -103,6 +103,45 @@ fn key_from_environment_matches_key_file() {
     );
 }
 
+/// The key pasted where its file's path belongs, by flag or environment: the error says
+/// so without printing it.
+#[test]
+fn a_key_given_as_the_key_file_path_is_not_printed() {
+    let d = Dir::new();
+    d.write("in/a.jsonl", "{\"text\":\"bob@example.org\"}\n");
+    let by_flag = scrubline()
+        .args(["run", "--quiet", "--input"])
+        .arg(d.path("in"))
+        .arg("--output")
+        .arg(d.path("out1"))
+        .args(["--key-file", KEY_A])
+        .assert()
+        .failure();
+    let by_env = scrubline()
+        .env("SCRUBLINE_KEY_FILE", KEY_A)
+        .args(["run", "--quiet", "--input"])
+        .arg(d.path("in"))
+        .arg("--output")
+        .arg(d.path("out2"))
+        .assert()
+        .failure();
+    for a in [by_flag, by_env] {
+        let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+        assert!(!err.contains(&KEY_A[..16]), "{err}");
+        assert!(err.contains("looks like key material"), "{err}");
+    }
+    // An ordinary missing path is still named.
+    let a = scrubline()
+        .args(["run", "--quiet", "--input"])
+        .arg(d.path("in"))
+        .arg("--output")
+        .arg(d.path("out3"))
+        .args(["--key-file", "keys/prod.key"])
+        .assert()
+        .failure();
+    assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("keys/prod.key"));
+}
+
 #[test]
 fn threads_and_reruns_give_identical_bytes() {
     let d = Dir::new();
@@ -575,4 +614,29 @@ fn object_keys_holding_values_are_scrubbed() {
     assert!(votes.keys().all(|k| !k.contains("alice")), "{votes:?}");
     assert!(votes.keys().any(|k| k.starts_with("<EMAIL_")), "{votes:?}");
     assert_eq!(votes["plain"], 1);
+}
+
+/// `detect` takes its text as words, hyphens included, and never prints it back: not in its
+/// output, and not in an argument error.
+#[test]
+fn detect_prints_spans_never_the_text() {
+    let pem = "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n-----END RSA PRIVATE KEY-----";
+    for args in [
+        vec!["detect", "call", "13912345678", "now"],
+        vec!["detect", pem],
+        vec!["detect", "key:", pem, "--patterns", "x"],
+    ] {
+        let a = scrubline().args(&args).assert().success();
+        let out = a.get_output();
+        let all = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(all.contains("\"type\""), "{args:?}: {all}");
+        assert!(
+            !all.contains("13912345678") && !all.contains("MIIE"),
+            "{all}"
+        );
+    }
 }
