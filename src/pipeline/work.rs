@@ -281,14 +281,14 @@ impl Worker<'_> {
                 }
                 Err(e) => {
                     out.truncate(start);
-                    let text = self.scrub_plain(bytes, s);
+                    let text = self.scrub_reject(bytes, s);
                     p.rejects.push(Reject {
                         file,
                         line: item.line,
                         offset: item.offset,
                         reason: e.code(),
                         message: e.to_string(),
-                        text: Some(text),
+                        text,
                     });
                 }
             }
@@ -507,30 +507,26 @@ impl Worker<'_> {
         fps
     }
 
-    /// A rejected line, scrubbed, so rejects hold no raw values either. Detection must see
-    /// decoded text: a value written with JSON escapes (`alice\u0040example.com`) is not
-    /// found in the raw line. Valid JSON (a missing field, a non-object) has every string
-    /// scrubbed in place; anything else is decoded leniently and scrubbed as text.
-    fn scrub_plain(&self, bytes: &[u8], s: &mut Scratch) -> String {
+    /// The text a reject keeps: the record with every string scrubbed, when the line is
+    /// JSON (not an object, or without the selected fields). A line that is not UTF-8 or
+    /// not JSON keeps none: it is often one record cut into lines by raw newlines, where a
+    /// value can sit on a line apart from the words that mark it (a PEM body, a password
+    /// after its label), or text in another encoding whose words a lossy decode breaks,
+    /// so no scrubbing of it can be trusted. Its file, line and offset find it.
+    fn scrub_reject(&self, bytes: &[u8], s: &mut Scratch) -> Option<String> {
+        let text = json::validate(bytes).ok()?;
         let mut ignored = Vec::new();
-        if let Ok(text) = json::validate(bytes) {
-            let mut edits = Vec::new();
-            let mut path = Vec::new();
-            let walked = json::walk(text, &Selection::all(), &mut path, &mut |v| {
-                if let Some(new) = self.scrubber.scrub(&v.value, &mut s.scrub, &mut ignored) {
-                    edits.push((v.span, new));
-                }
-            });
-            if walked.is_ok() {
-                let mut out = Vec::with_capacity(text.len());
-                json::splice(text, &edits, &mut out);
-                return String::from_utf8(out).expect("spliced JSON is UTF-8");
+        let mut edits = Vec::new();
+        let mut path = Vec::new();
+        json::walk(text, &Selection::all(), &mut path, &mut |v| {
+            if let Some(new) = self.scrubber.scrub(&v.value, &mut s.scrub, &mut ignored) {
+                edits.push((v.span, new));
             }
-        }
-        let decoded = json::unescape_lenient(&String::from_utf8_lossy(bytes));
-        self.scrubber
-            .scrub(&decoded, &mut s.scrub, &mut ignored)
-            .unwrap_or(decoded)
+        })
+        .ok()?;
+        let mut out = Vec::with_capacity(text.len());
+        json::splice(text, &edits, &mut out);
+        Some(String::from_utf8(out).expect("spliced JSON is UTF-8"))
     }
 }
 

@@ -576,8 +576,8 @@ fn one_number_one_token_however_it_is_written() {
     assert_eq!(all.len(), 1, "{all:?}");
 }
 
-/// A rejected line is scrubbed after its JSON escapes are decoded, so an escape cannot
-/// hide a value from the detector: valid JSON without the field, and a broken line.
+/// A rejected record is scrubbed after its JSON escapes are decoded, so an escape cannot
+/// hide a value from the detector; a broken line keeps no text at all.
 #[test]
 fn rejects_hold_no_value_hidden_behind_json_escapes() {
     let d = Dir::new();
@@ -595,7 +595,39 @@ fn rejects_hold_no_value_hidden_behind_json_escapes() {
     for raw in ["alice.jones", "bob.smith"] {
         assert!(!rejects.contains(raw), "raw value in rejects: {rejects}");
     }
-    assert_eq!(rejects.matches("<EMAIL_").count(), 2, "{rejects}");
+    assert_eq!(rejects.matches("<EMAIL_").count(), 1, "{rejects}");
+    let broken: serde_json::Value = serde_json::from_str(rejects.lines().nth(1).unwrap()).unwrap();
+    assert_eq!(broken["reason"], "invalid_json");
+    assert!(broken["text"].is_null(), "{rejects}");
+}
+
+/// A line that is not JSON is often one record cut apart by raw newlines, with a value on
+/// a line away from the words that mark it; a line in another encoding loses its words to a
+/// lossy decode. Neither keeps text in the rejects, so neither can leak.
+#[test]
+fn broken_lines_keep_no_text() {
+    let d = Dir::new();
+    d.write(
+        "in/a.jsonl",
+        concat!(
+            "{\"id\":1,\"text\":\"password:\n",
+            "Hunter2IsMyPass\"}\n",
+            "{\"id\":2,\"text\":\"key -----BEGIN RSA PRIVATE KEY-----\n",
+            "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\n",
+            "-----END RSA PRIVATE KEY-----\"}\n",
+            "{\"id\":3,\"text\":\"fine\"}\n",
+        ),
+    );
+    let mut gbk = b"{\"text\":\"\xd3\xc3\xbb\xa7\xc3\xdc\xc2\xeb: Tr0ub4dor\"}\n".to_vec();
+    gbk.extend_from_slice(b"{\"text\":\"ok\"}\n");
+    d.write("in/b.jsonl", gbk);
+    run_ok(&d, "in", "out", &[]).code(3);
+    let rejects = std::fs::read_to_string(d.path("out/rejects/rejects.jsonl")).unwrap();
+    assert_eq!(rejects.lines().count(), 6, "{rejects}");
+    for raw in ["Hunter2", "MIIE", "Tr0ub4dor"] {
+        assert!(!rejects.contains(raw), "raw value in rejects: {rejects}");
+    }
+    assert_eq!(manifest(&d.path("out"))["totals"]["records_out"], 2);
 }
 
 /// Object keys can hold data (`{"alice@example.com": …}`): they are scrubbed like values
