@@ -327,53 +327,6 @@ pub fn splice(line: &str, edits: &[(Range<usize>, String)], out: &mut Vec<u8>) {
     out.extend_from_slice(&line.as_bytes()[last..]);
 }
 
-/// Decodes the JSON string escapes in `text` (`\n`, `\"`, `\/`, `\u0040`, surrogate pairs)
-/// wherever they stand, for text that is not valid JSON. Used before scanning a broken line,
-/// so that an escape cannot hide a value; an escape that does not decode is kept as written.
-pub fn unescape_lenient(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some(i) = rest.find('\\') {
-        out.push_str(&rest[..i]);
-        let esc = &rest[i..];
-        let (decoded, used) = match esc.as_bytes().get(1) {
-            Some(b'n') => (Some('\n'), 2),
-            Some(b't') => (Some('\t'), 2),
-            Some(b'r') => (Some('\r'), 2),
-            Some(b'b') => (Some('\u{8}'), 2),
-            Some(b'f') => (Some('\u{c}'), 2),
-            Some(&c @ (b'"' | b'\\' | b'/')) => (Some(char::from(c)), 2),
-            Some(b'u') => match hex4(esc, 2) {
-                Some(hi @ 0xd800..=0xdbff) => match (esc.get(6..8), hex4(esc, 8)) {
-                    (Some("\\u"), Some(lo @ 0xdc00..=0xdfff)) => {
-                        let c = 0x10000 + ((hi - 0xd800) << 10) + (lo - 0xdc00);
-                        (char::from_u32(c), 12)
-                    }
-                    _ => (None, 1),
-                },
-                Some(c) => (char::from_u32(c), 6),
-                None => (None, 1),
-            },
-            _ => (None, 1),
-        };
-        match decoded {
-            Some(c) => out.push(c),
-            None => out.push('\\'),
-        }
-        rest = &esc[if decoded.is_some() { used } else { 1 }..];
-    }
-    out.push_str(rest);
-    out
-}
-
-fn hex4(s: &str, at: usize) -> Option<u32> {
-    let h = s.get(at..at + 4)?;
-    if !h.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return None;
-    }
-    u32::from_str_radix(h, 16).ok()
-}
-
 /// Appends `s` as a JSON string literal, escaped exactly as serde_json escapes it: `"`, `\`
 /// and control characters, nothing else. Whole runs of bytes that need no escape are copied
 /// at once, found eight bytes at a time: a scrubbed record rewrites whole text fields.
@@ -513,19 +466,6 @@ mod tests {
         assert!(
             strings(r#"{"n":null}"#, &sel).unwrap().0,
             "null counts as present"
-        );
-    }
-
-    #[test]
-    fn lenient_unescape_decodes_what_it_can() {
-        assert_eq!(
-            unescape_lenient(r#"{"e":"alice\u0040example.com","u":"a\/b\n\u00e9\ud83d\ude00"#),
-            "{\"e\":\"alice@example.com\",\"u\":\"a/b\né😀"
-        );
-        // Escapes that do not decode stay as written; nothing is lost.
-        assert_eq!(
-            unescape_lenient(r"x\q \u12 \ud800 end\"),
-            r"x\q \u12 \ud800 end\"
         );
     }
 
