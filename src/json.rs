@@ -131,7 +131,7 @@ pub struct StringValue<'a, 'p> {
 /// paths. Returns whether any selector of `sel` names a value in the record (always true
 /// for "all strings").
 ///
-/// Keys that contain escapes are matched against selectors in their escaped form.
+/// Keys that contain escapes are matched against selectors decoded.
 pub fn walk<'a>(
     text: &'a str,
     sel: &Selection,
@@ -231,7 +231,11 @@ impl<'a> Walker<'a, '_> {
                     });
                     j = self.ws(kend);
                     j = self.ws(j + 1); // ':'
-                    path.push(PathSeg::Key(key));
+                    path.push(if escaped {
+                        PathSeg::EscapedKey(key)
+                    } else {
+                        PathSeg::Key(key)
+                    });
                     j = self.value(j, path, f)?;
                     path.pop();
                     j = self.ws(j);
@@ -299,11 +303,11 @@ pub fn render_path(path: &[PathSeg<'_>]) -> String {
     let mut s = String::new();
     for seg in path {
         match seg {
-            PathSeg::Key(k) => {
+            PathSeg::Key(_) | PathSeg::EscapedKey(_) => {
                 if !s.is_empty() {
                     s.push('.');
                 }
-                s.push_str(k);
+                s.push_str(&seg.key().unwrap_or_default());
             }
             PathSeg::Index(i) => {
                 s.push('[');
@@ -426,8 +430,9 @@ mod tests {
             got,
             vec![
                 (true, "".into(), "a@b.c".into(), 1..13),
-                (true, "a\\u0040b.c".into(), "k".into(), 15..18),
-                (false, "a\\u0040b.c.k".into(), "v".into(), 19..22),
+                // Paths hold keys decoded, as selectors name them.
+                (true, "a@b.c".into(), "k".into(), 15..18),
+                (false, "a@b.c.k".into(), "v".into(), 19..22),
             ]
         );
     }

@@ -20,8 +20,25 @@ use crate::error::Error;
 pub enum PathSeg<'a> {
     /// An object key, struct field or map key.
     Key(&'a str),
+    /// A JSON object key written with escapes (`te\u0078t`), as written between its
+    /// quotes. Selectors compare it decoded: an escape must not take a value out of
+    /// `--field`.
+    EscapedKey(&'a str),
     /// An array or list index.
     Index(usize),
+}
+
+impl PathSeg<'_> {
+    /// The key as a string: decoded for [`PathSeg::EscapedKey`]; `None` for an index.
+    pub fn key(&self) -> Option<std::borrow::Cow<'_, str>> {
+        match self {
+            PathSeg::Key(k) => Some(std::borrow::Cow::Borrowed(k)),
+            PathSeg::EscapedKey(raw) => serde_json::from_str::<String>(&format!("\"{raw}\""))
+                .ok()
+                .map(std::borrow::Cow::Owned),
+            PathSeg::Index(_) => None,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -117,6 +134,7 @@ impl Selector {
         for (s, p) in self.segs[..n].iter().zip(&path[..n]) {
             let ok = match (s, p) {
                 (Seg::Key(k), PathSeg::Key(q)) => k == q,
+                (Seg::Key(k), p @ PathSeg::EscapedKey(_)) => p.key().is_some_and(|q| *k == q),
                 (Seg::AnyIndex, PathSeg::Index(_)) => true,
                 (Seg::Index(i), PathSeg::Index(j)) => i == j,
                 _ => false,

@@ -915,7 +915,7 @@ mod tests {
             let p: Vec<String> = path
                 .iter()
                 .map(|p| match p {
-                    PathSeg::Key(k) => k.to_string(),
+                    PathSeg::Key(_) | PathSeg::EscapedKey(_) => p.key().unwrap().to_string(),
                     PathSeg::Index(i) => format!("[{i}]"),
                 })
                 .collect();

@@ -126,18 +126,16 @@ impl Content {
                 }
             }
             None => {
-                if matches!(path, [PathSeg::Key("text")]) {
-                    self.has_text = true;
-                    push_field(&mut self.text, value);
-                } else if matches!(
-                    path,
-                    [
-                        PathSeg::Key("messages"),
-                        PathSeg::Index(_),
-                        PathSeg::Key("content")
-                    ]
-                ) {
-                    push_field(&mut self.messages, value);
+                let is = |seg: &PathSeg<'_>, name: &str| seg.key().is_some_and(|k| k == name);
+                match path {
+                    [t] if is(t, "text") => {
+                        self.has_text = true;
+                        push_field(&mut self.text, value);
+                    }
+                    [m, PathSeg::Index(_), c] if is(m, "messages") && is(c, "content") => {
+                        push_field(&mut self.messages, value);
+                    }
+                    _ => {}
                 }
                 if scanned {
                     push_field(&mut self.all, value);

@@ -672,3 +672,36 @@ fn detect_prints_spans_never_the_text() {
         );
     }
 }
+
+/// A key written with escapes is the same key to `--field`: `te\u0078t` is `text`, so
+/// an escape cannot take a value out of the scan.
+#[test]
+fn field_selectors_match_escaped_keys() {
+    let d = Dir::new();
+    d.write(
+        "in/a.jsonl",
+        concat!(
+            "{\"text\":\"hi\",\"te\\u0078t\":\"mail bob.smith@example.com now\"}\n",
+            "{\"m\\u0065ta\":{\"author\":\"call 13912345678\"}}\n",
+        ),
+    );
+    run_ok(
+        &d,
+        "in",
+        "out",
+        &["--field", "text", "--field", "meta.author"],
+    )
+    .success();
+    let all: String = records(&d.path("out"))
+        .iter()
+        .map(|r| r.to_string())
+        .collect();
+    assert!(
+        !all.contains("bob.smith") && !all.contains("13912345678"),
+        "{all}"
+    );
+    assert_eq!(
+        all.matches("<EMAIL_").count() + all.matches("<PHONE_").count(),
+        2
+    );
+}
