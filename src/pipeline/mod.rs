@@ -692,6 +692,14 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
     } = o;
     let Cx { started_at, .. } = cx;
 
+    // Before any shard gets its final name: a failed run leaves only temporary files, as
+    // when a count limit stops it midway.
+    if let Some(limit) = &rt.max_rejects {
+        let n = rejects.entry.records;
+        if limit.exceeded(n, totals.records_in, true) {
+            return Err(too_many_rejects(n, totals.records_in, limit));
+        }
+    }
     let mut outputs = jsonl.finish()?;
     outputs.extend(parquet.finish()?);
     if let Some(sink) = sink {
@@ -699,11 +707,6 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
     }
     let rejects = rejects.finish()?;
     totals.records_rejected = rejects.records;
-    if let Some(limit) = &rt.max_rejects {
-        if limit.exceeded(rejects.records, totals.records_in, true) {
-            return Err(too_many_rejects(rejects.records, totals.records_in, limit));
-        }
-    }
     if let Some(index) = &lsh {
         totals.near_duplicate_clusters = index.clusters();
     }

@@ -98,6 +98,9 @@ fn max_rejects_fails_the_run() {
     assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("too many rejected records"));
     assert!(!d.path("out/manifest.json").exists());
     run("50%").code(1);
+    // A ratio is only known at the end; still, nothing looks finished after the failure.
+    assert!(shard_paths(&d.path("out")).is_empty());
+    assert!(!d.path("out/rejects/rejects.jsonl").exists());
     run("2").code(3);
     run("0.7").code(3);
 }
