@@ -115,20 +115,56 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     sync_parent(path)
 }
 
-/// Opens `path` for appending after cutting it to `len` bytes (creating it if absent): how
-/// every file a checkpoint covers is continued.
+/// Opens `path` for appending after cutting it to `len` bytes: how every file a checkpoint
+/// covers is continued. With `len` 0 the file may be absent (it is created); otherwise it
+/// must hold at least `len` bytes, or the checkpoint does not describe what is on disk
+/// and continuing would pad a shard or a log with zeros.
 pub fn reopen_at(path: &Path, len: u64) -> Result<File> {
     use std::io::Seek;
     let mut f = fs::OpenOptions::new()
-        .create(true)
+        .create(len == 0)
         .truncate(false)
         .write(true)
         .open(path)
-        .map_err(|e| Error::io(path, e))?;
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => not_as_checkpointed(path, len, None),
+            _ => Error::io(path, e),
+        })?;
+    let have = f.metadata().map_err(|e| Error::io(path, e))?.len();
+    if have < len {
+        return Err(not_as_checkpointed(path, len, Some(have)));
+    }
     f.set_len(len).map_err(|e| Error::io(path, e))?;
     f.seek(std::io::SeekFrom::End(0))
         .map_err(|e| Error::io(path, e))?;
     Ok(f)
+}
+
+/// Checks that a shard the checkpoint counts as finished is on disk at its recorded size.
+pub fn check_finished(dir: &Path, shard: &ShardInfo) -> Result<()> {
+    let path = dir.join(&shard.path);
+    match fs::metadata(&path) {
+        Ok(m) if m.len() == shard.bytes => Ok(()),
+        Ok(m) => Err(not_as_checkpointed(&path, shard.bytes, Some(m.len()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(not_as_checkpointed(&path, shard.bytes, None))
+        }
+        Err(e) => Err(Error::io(&path, e)),
+    }
+}
+
+fn not_as_checkpointed(path: &Path, len: u64, have: Option<u64>) -> Error {
+    let found = match have {
+        None => "it is missing".to_string(),
+        Some(n) => format!("it holds {n}"),
+    };
+    Error::Output {
+        path: path.to_path_buf(),
+        reason: format!(
+            "cannot resume: the checkpoint counts {len} bytes here, but {found}; rerun with \
+             --overwrite to start over"
+        ),
+    }
 }
 
 /// Undoes the final rename of a file that a checkpoint still counts as being written: a run

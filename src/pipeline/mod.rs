@@ -567,6 +567,9 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
                     index.observe_parts(id, &bands, sketch);
                 })?;
             }
+            for shard in st.jsonl_done.iter().chain(&st.parquet_done) {
+                crate::output::check_finished(out_dir, shard)?;
+            }
             let known: Vec<&str> = st
                 .jsonl_done
                 .iter()

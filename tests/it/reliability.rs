@@ -275,4 +275,34 @@ fn resume_refuses_another_configuration_or_key() {
     assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("key differs"));
     let a = scrubline().args(resume_args(&d, "out")).assert().code(1);
     assert!(String::from_utf8_lossy(&a.get_output().stderr).contains("not empty"));
+    // A file the checkpoint counts on must hold what it counts: a resume refuses rather
+    // than pad a log or a shard with zeros.
+    let st: serde_json::Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+    assert!(st["exact_len"].as_u64().unwrap() > 0, "{st}");
+    let log = d.path("out/.scrubline/exact.log");
+    let saved = std::fs::read(&log).unwrap();
+    for cut in [None, Some(saved.len() / 2)] {
+        match cut {
+            None => std::fs::remove_file(&log).unwrap(),
+            Some(n) => std::fs::write(&log, &saved[..n]).unwrap(),
+        }
+        let a = scrubline()
+            .args(resume_args(&d, "out"))
+            .arg("--resume")
+            .assert()
+            .code(1);
+        let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+        assert!(
+            err.contains("cannot resume") && err.contains("exact.log"),
+            "{err}"
+        );
+    }
+    std::fs::write(&log, &saved).unwrap();
+    let done = scrubline()
+        .args(resume_args(&d, "out"))
+        .arg("--resume")
+        .output()
+        .unwrap();
+    assert!(matches!(done.status.code(), Some(0 | 3)), "{done:?}");
+    assert!(d.path("out/manifest.json").exists());
 }
