@@ -676,15 +676,16 @@ fn run(args: RunArgs) -> Result<ExitCode> {
             t.detections_by_type.values().sum::<u64>(),
             args.output.join(crate::manifest::FILE_NAME).display()
         );
-        if t.records_rejected > 0 {
+        if m.rejects.records > 0 {
             eprintln!(
-                "scrubline: {} record(s) set aside; see {} (the run was not clean)",
-                t.records_rejected,
+                "scrubline: {} reject(s) set aside; see {} (the run was not clean)",
+                m.rejects.records,
                 args.output.join("rejects").join("rejects.jsonl").display()
             );
         }
     }
-    Ok(if t.records_rejected > 0 {
+    // File-level rejects (an empty or truncated file) count too: the run was not clean.
+    Ok(if m.rejects.records > 0 {
         ExitCode::from(EXIT_REJECTS)
     } else {
         ExitCode::SUCCESS

@@ -67,7 +67,8 @@ pub struct InputEntry {
     pub sha256: String,
     /// Records read (lines or rows), rejected ones included; blank lines excluded.
     pub records_read: u64,
-    /// Records set aside.
+    /// Records set aside (file-level rejects, which stand for no record read, are not
+    /// counted here: see [`crate::pipeline::reason::is_file_level`]).
     pub records_rejected: u64,
     /// Parquet: row groups.
     #[serde(skip_serializing_if = "Option::is_none", default)]
@@ -113,7 +114,8 @@ pub struct Totals {
     pub records_in: u64,
     /// Records written.
     pub records_out: u64,
-    /// Records set aside.
+    /// Records set aside (file-level rejects, which stand for no record read, are not
+    /// counted here: see [`crate::pipeline::reason::is_file_level`]).
     pub records_rejected: u64,
     /// Exact (normalized) duplicates removed.
     pub duplicates_removed: u64,

@@ -252,6 +252,12 @@ pub mod reason {
     pub const EMPTY_FILE: &str = "empty_file";
     /// A Parquet file or row group that cannot be read.
     pub const CORRUPT_PARQUET: &str = "corrupt_parquet";
+
+    /// A reject that stands for a file or a part of one, not for a record read: counted in
+    /// the rejects file and `by_reason`, not in `records_rejected`.
+    pub fn is_file_level(reason: &str) -> bool {
+        matches!(reason, TRUNCATED | EMPTY_FILE | CORRUPT_PARQUET)
+    }
 }
 
 /// Prepares `dir` for a run: creates it, and refuses a non-empty folder unless `overwrite`
@@ -709,7 +715,6 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
         sink.finish()?;
     }
     let rejects = rejects.finish()?;
-    totals.records_rejected = rejects.records;
     if let Some(index) = &lsh {
         totals.near_duplicate_clusters = index.clusters();
     }
@@ -827,7 +832,13 @@ impl Ordered {
             }
             let slot = cx.index_of[&p.file];
             self.inputs[slot].records_read += p.records_read;
-            self.inputs[slot].records_rejected += p.rejects.len() as u64;
+            let record_rejects = p
+                .rejects
+                .iter()
+                .filter(|r| !reason::is_file_level(r.reason))
+                .count() as u64;
+            self.inputs[slot].records_rejected += record_rejects;
+            self.totals.records_rejected += record_rejects;
             self.totals.records_in += p.records_read;
             self.totals.blank_lines += p.blank;
             for r in &p.rejects {

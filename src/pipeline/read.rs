@@ -103,15 +103,24 @@ fn read_jsonl(
         )
     };
     let (mut data, mut items): (Vec<u8>, Vec<Item>) = new_batch();
+    // A file of blank lines has no records either.
+    let mut any_record = false;
     loop {
         match lr.next(dec.reader(), &mut line) {
             Ok(None) => break,
             Ok(Some(LineItem::Line { line: n, offset })) => {
+                // A UTF-8 byte order mark (Windows exports) marks the file, not the record.
+                let bom = if n == 1 && line.starts_with(b"\xEF\xBB\xBF") {
+                    3
+                } else {
+                    0
+                };
+                any_record |= !line[bom..].iter().all(u8::is_ascii_whitespace);
                 let start = data.len();
-                data.extend_from_slice(&line);
+                data.extend_from_slice(&line[bom..]);
                 items.push(Item {
                     line: n,
-                    offset,
+                    offset: offset + bom as u64,
                     kind: ItemKind::Line(start..data.len()),
                 });
             }
@@ -119,12 +128,16 @@ fn read_jsonl(
                 line: n,
                 offset,
                 len,
-            })) => items.push(Item {
-                line: n,
-                offset,
-                kind: ItemKind::TooLong(len),
-            }),
+            })) => {
+                any_record = true;
+                items.push(Item {
+                    line: n,
+                    offset,
+                    kind: ItemKind::TooLong(len),
+                })
+            }
             Err(e) => {
+                any_record = true;
                 items.push(Item {
                     line: lr.lines() + 1,
                     offset: lr.offset(),
@@ -148,7 +161,7 @@ fn read_jsonl(
             }
         }
     }
-    if lr.lines() == 0 && items.is_empty() {
+    if !any_record {
         items.push(Item {
             line: 0,
             offset: 0,

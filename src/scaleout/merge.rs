@@ -71,7 +71,6 @@ pub fn merge(dir: &Path) -> Result<(Manifest, PathBuf)> {
     }
     let mut merged = merge_manifests(&ranks)?;
     merged.rejects = merge_rejects(dir, &out, &ranks)?;
-    merged.totals.records_rejected = merged.rejects.records;
     merged.write(&out)?;
     Ok((merged, out))
 }
@@ -319,6 +318,7 @@ mod tests {
         let mut m1 = rank(1, &[1]);
         m1.rejects.path = None;
         m1.rejects.records = 0;
+        m1.totals.records_rejected = 0;
         m1.rejects.locations.clear();
         m1.rejects.by_reason.clear();
         crate::scaleout::write_json_atomic(&mdir.join("00001.json"), &m1).unwrap();

@@ -58,6 +58,21 @@ fn every_kind_of_bad_input_is_counted_set_aside_and_scrubbed() {
     ] {
         assert_eq!(by[reason], n, "{reason}: {by}");
     }
+    // The audit identity holds; file-level rejects stand for no record read.
+    let t = &m["totals"];
+    let n = |k: &str| t[k].as_u64().unwrap();
+    assert_eq!(
+        n("records_in"),
+        n("records_out")
+            + n("records_rejected")
+            + n("duplicates_removed")
+            + n("near_duplicates_removed"),
+        "{t}"
+    );
+    assert_eq!(
+        n("records_rejected") + 4,
+        m["rejects"]["records"].as_u64().unwrap()
+    );
     let texts: Vec<String> = records(&d.path("out"))
         .iter()
         .map(|r| r["text"].as_str().unwrap().to_string())

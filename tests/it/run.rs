@@ -705,3 +705,23 @@ fn field_selectors_match_escaped_keys() {
         2
     );
 }
+
+/// A UTF-8 byte order mark at the start of a file (Windows exports) is not part of the
+/// first record; a file of blank lines has no records and says so.
+#[test]
+fn byte_order_mark_and_blank_only_files() {
+    let d = Dir::new();
+    d.write(
+        "in/a.jsonl",
+        b"\xEF\xBB\xBF{\"id\":1,\"text\":\"bob@example.org\"}\n{\"id\":2}\n",
+    );
+    d.write("in/b.jsonl", "\n  \n\n");
+    run_ok(&d, "in", "out", &["--no-dedup"]).code(3);
+    let recs = records(&d.path("out"));
+    assert_eq!(recs.len(), 2);
+    assert!(recs[0]["text"].as_str().unwrap().starts_with("<EMAIL_"));
+    let m = manifest(&d.path("out"));
+    assert_eq!(m["rejects"]["by_reason"]["empty_file"], 1, "{m}");
+    assert_eq!(m["rejects"]["records"], 1, "{m}");
+    assert_eq!(m["totals"]["blank_lines"], 3, "{m}");
+}
