@@ -666,6 +666,12 @@ fn run(args: RunArgs) -> Result<ExitCode> {
         dedup_report: args.dedup_report.clone(),
     })?;
     let t = &m.totals;
+    // A rank writes its own manifest and rejects file (see Partition).
+    let manifest_rel = m.partition.as_ref().map_or_else(
+        || crate::manifest::FILE_NAME.to_string(),
+        pipeline::Partition::manifest_rel,
+    );
+    let rejects_name = pipeline::rejects_name(m.partition.as_ref());
     if !args.quiet {
         eprintln!(
             "scrubline: {} records in, {} out, {} duplicates removed, {} rejected; {} values replaced; manifest: {}",
@@ -674,13 +680,13 @@ fn run(args: RunArgs) -> Result<ExitCode> {
             t.duplicates_removed + t.near_duplicates_removed,
             t.records_rejected,
             t.detections_by_type.values().sum::<u64>(),
-            args.output.join(crate::manifest::FILE_NAME).display()
+            args.output.join(&manifest_rel).display()
         );
         if m.rejects.records > 0 {
             eprintln!(
                 "scrubline: {} reject(s) set aside; see {} (the run was not clean)",
                 m.rejects.records,
-                args.output.join("rejects").join("rejects.jsonl").display()
+                args.output.join("rejects").join(&rejects_name).display()
             );
         }
     }

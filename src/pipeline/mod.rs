@@ -351,7 +351,8 @@ fn clean_rank(dir: &Path, part: &Partition) -> Result<()> {
     Ok(())
 }
 
-fn rejects_name(part: Option<&Partition>) -> String {
+/// The rejects file's name in `DIR/rejects/`: one per rank in a partitioned run.
+pub(crate) fn rejects_name(part: Option<&Partition>) -> String {
     match part {
         Some(p) => format!("rejects-r{:05}.jsonl", p.rank),
         None => "rejects.jsonl".to_string(),
