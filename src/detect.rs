@@ -227,6 +227,13 @@ impl Detector {
         self.compiled.is_empty()
     }
 
+    /// Does `label` hold a keyword of a keyword-gated rule (`phone`, `ssn`, `password`, `地址`)?
+    /// Then a value under that label (a JSON key, a Parquet field) is worth scanning with
+    /// the label in front of it.
+    pub fn is_label(&self, label: &str) -> bool {
+        self.keyed.as_ref().is_some_and(|k| k.ac.is_match(label))
+    }
+
     /// Appends the findings in `text` to `out`, sorted by start and non-overlapping.
     pub fn find(&self, text: &str, scratch: &mut Scratch, out: &mut Vec<Finding>) {
         scratch.candidates.clear();

@@ -115,9 +115,69 @@ impl Scrubber {
     /// Finds the sensitive values of `text`, skipping any inside existing tokens, so that
     /// scrubbing scrubbed text changes nothing.
     pub fn findings<'s>(&self, text: &str, scratch: &'s mut ScrubScratch) -> &'s [Finding] {
+        self.findings_from(text, 0, scratch)
+    }
+
+    /// [`Scrubber::findings`] of a value under a label (its JSON key or Parquet field
+    /// name), with spans in the value: those of the value alone, then those that the
+    /// label's words bring (see [`Scrubber::scrub_labeled`]).
+    pub fn findings_labeled<'s>(
+        &self,
+        label: Option<&str>,
+        value: &str,
+        scratch: &'s mut ScrubScratch,
+    ) -> &'s [Finding] {
+        let mut all = self.findings(value, scratch).to_vec();
+        for prefix in self.label_prefixes(label) {
+            let text = format!("{prefix}{value}");
+            for f in self.findings_from(&text, prefix.len(), scratch) {
+                let f = Finding {
+                    start: f.start - prefix.len(),
+                    end: f.end - prefix.len(),
+                    rule: f.rule,
+                };
+                if !all.contains(&f) {
+                    all.push(f);
+                }
+            }
+        }
+        scratch.findings = all;
+        &scratch.findings
+    }
+
+    /// The ways to put `label` in front of a value, `label: `, for each form of it that
+    /// holds a rule's keyword: as written (`api_key`), and with `_` and `-` read as spaces
+    /// (`id card`, `date of birth`), as keywords and labels are written. A line break in a
+    /// label reads as a space too: it would start a new line of text.
+    fn label_prefixes(&self, label: Option<&str>) -> Vec<String> {
+        let Some(label) = label else {
+            return Vec::new();
+        };
+        let raw = label.replace(['\n', '\r'], " ");
+        let spaced = raw.replace(['_', '-'], " ");
+        let mut out: Vec<String> = Vec::new();
+        for form in [raw, spaced] {
+            let prefix = format!("{form}: ");
+            if !out.contains(&prefix) && self.detector.is_label(&form) {
+                out.push(prefix);
+            }
+        }
+        out
+    }
+
+    /// Findings that start at or after `from` (the value after a label).
+    fn findings_from<'s>(
+        &self,
+        text: &str,
+        from: usize,
+        scratch: &'s mut ScrubScratch,
+    ) -> &'s [Finding] {
         scratch.findings.clear();
         self.detector
             .find(text, &mut scratch.det, &mut scratch.findings);
+        if from > 0 {
+            scratch.findings.retain(|f| f.start >= from);
+        }
         if !scratch.findings.is_empty() && text.as_bytes().contains(&b'<') {
             scratch.tokens.clear();
             let entities = &self.entities;
@@ -146,7 +206,53 @@ impl Scrubber {
         scratch: &mut ScrubScratch,
         counts: &mut T,
     ) -> Option<String> {
-        self.findings(text, scratch);
+        self.scrub_from(text, 0, scratch, counts)
+    }
+
+    /// Scrubs a value that stands under a label: a JSON object key or a Parquet field or
+    /// map key (`{"phone": "4155552671"}`, `{"密码": "…"}`). The value is scrubbed alone,
+    /// then, when the label holds the keyword of a keyword-gated rule, again as
+    /// `label: value`, so that the rules that need a word before a value (bare phone
+    /// numbers, SSNs, passwords, addresses after their label) see it; only the value is
+    /// changed, and tokens from the first pass are inert in the second.
+    pub fn scrub_labeled<T: Tally + ?Sized>(
+        &self,
+        label: Option<&str>,
+        value: &str,
+        scratch: &mut ScrubScratch,
+        counts: &mut T,
+    ) -> Option<String> {
+        let prefixes = self.label_prefixes(label);
+        if self.pseudonymizer.style() == crate::pseudonym::Style::Surrogate {
+            // Surrogates look real: a second pass would replace them again, and a value
+            // would get another surrogate under a key than in text. One pass, labeled.
+            let Some(prefix) = prefixes.first() else {
+                return self.scrub(value, scratch, counts);
+            };
+            let out =
+                self.scrub_from(&format!("{prefix}{value}"), prefix.len(), scratch, counts)?;
+            return Some(out[prefix.len()..].to_string());
+        }
+        let mut out = self.scrub(value, scratch, counts);
+        for prefix in prefixes {
+            let text = format!("{prefix}{}", out.as_deref().unwrap_or(value));
+            if let Some(new) = self.scrub_from(&text, prefix.len(), scratch, counts) {
+                out = Some(new[prefix.len()..].to_string());
+            }
+        }
+        out
+    }
+
+    /// [`Scrubber::scrub`] of the part of `text` from `from` on: nothing before it is
+    /// replaced.
+    fn scrub_from<T: Tally + ?Sized>(
+        &self,
+        text: &str,
+        from: usize,
+        scratch: &mut ScrubScratch,
+        counts: &mut T,
+    ) -> Option<String> {
+        self.findings_from(text, from, scratch);
         if scratch.findings.is_empty() {
             return None;
         }
@@ -161,7 +267,7 @@ impl Scrubber {
             if !self.new_near_tokens(&out, scratch) {
                 break;
             }
-            self.findings(&out, scratch);
+            self.findings_from(&out, from, scratch);
             if scratch.findings.is_empty() {
                 break;
             }
@@ -248,6 +354,35 @@ mod tests {
         let d = Detector::new(&RuleSet::builtin().unwrap()).unwrap();
         let k = Key::from_material(&[7u8; 32]).unwrap();
         Scrubber::new(d, Pseudonymizer::new(&k, Style::Tag))
+    }
+
+    /// Under a labeling key a value gets the token it gets in text, in every style, and
+    /// only the label's context adds findings: a bare number under `note` stays.
+    #[test]
+    fn labeled_values_get_the_pseudonym_they_get_in_text() {
+        let d = || Detector::new(&RuleSet::builtin().unwrap()).unwrap();
+        let k = Key::from_material(&[7u8; 32]).unwrap();
+        for style in [Style::Tag, Style::Redact, Style::Surrogate] {
+            let s = Scrubber::new(d(), Pseudonymizer::new(&k, style));
+            let mut sc = s.scratch();
+            let mut c = Detections::default();
+            let in_text = s.scrub("alice@example.com", &mut sc, &mut c).unwrap();
+            let labeled = s
+                .scrub_labeled(Some("email"), "alice@example.com", &mut sc, &mut c)
+                .unwrap();
+            assert_eq!(labeled, in_text, "{style:?}");
+            let phone = s.scrub_labeled(Some("phone_number"), "4155552671", &mut sc, &mut c);
+            assert!(
+                phone.is_some_and(|p| !p.contains("4155552671")),
+                "{style:?}"
+            );
+            assert!(s
+                .scrub_labeled(Some("note"), "4155552671", &mut sc, &mut c)
+                .is_none());
+            assert!(s
+                .scrub_labeled(None, "4155552671", &mut sc, &mut c)
+                .is_none());
+        }
     }
 
     #[test]

@@ -41,6 +41,16 @@ impl PathSeg<'_> {
     }
 }
 
+/// The label a value stands under: the nearest key or field name that holds it, past list
+/// indices (`{"phones": ["…"]}`); an object key itself (`key`) has none. See
+/// [`crate::scrub::Scrubber::scrub_labeled`].
+pub fn label_of<'p>(path: &'p [PathSeg<'_>], key: bool) -> Option<std::borrow::Cow<'p, str>> {
+    if key {
+        return None;
+    }
+    path.iter().rev().find_map(PathSeg::key)
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum Seg {
     Key(String),

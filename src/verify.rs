@@ -17,6 +17,7 @@ use crate::error::{Error, Result};
 use crate::manifest::Manifest;
 use crate::output::sha256_file;
 use crate::scrub::{Detections, Scrubber};
+use crate::select::label_of;
 
 /// What `verify` found.
 #[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
@@ -147,8 +148,9 @@ pub fn verify(dir: &Path, rescan: Option<&Scrubber>) -> Result<VerifyReport> {
     if let Some(scrubber) = rescan {
         let mut counts = Detections::default();
         let mut scratch = scrubber.scratch();
-        let mut check = |s: &str| {
-            for f in scrubber.findings(s, &mut scratch) {
+        // Each value under its label, as `run` scans it.
+        let mut check = |label: Option<&str>, s: &str| {
+            for f in scrubber.findings_labeled(label, s, &mut scratch) {
                 counts.add(f.rule);
             }
         };
@@ -190,7 +192,7 @@ fn is_parquet(path: &Path) -> bool {
 
 /// Hands every string value of every record of a JSONL shard to `check`; returns how many
 /// lines are not one JSON object (those are not scanned).
-fn rescan_jsonl(path: &Path, check: &mut dyn FnMut(&str)) -> Result<u64> {
+fn rescan_jsonl(path: &Path, check: &mut dyn FnMut(Option<&str>, &str)) -> Result<u64> {
     let mut reader = BufReader::new(crate::output::open_shard(path)?);
     let mut line = Vec::new();
     let mut invalid = 0u64;
@@ -213,7 +215,7 @@ fn rescan_jsonl(path: &Path, check: &mut dyn FnMut(&str)) -> Result<u64> {
         };
         let mut p = Vec::new();
         let walked = crate::json::walk(text, &crate::select::Selection::all(), &mut p, &mut |v| {
-            check(&v.value)
+            check(label_of(v.path, v.key).as_deref(), &v.value)
         });
         if walked.is_err() {
             invalid += 1;
@@ -222,12 +224,14 @@ fn rescan_jsonl(path: &Path, check: &mut dyn FnMut(&str)) -> Result<u64> {
 }
 
 /// Hands every string value of every row of a Parquet shard to `check`, batch by batch.
-fn rescan_parquet(path: &Path, check: &mut dyn FnMut(&str)) -> Result<()> {
+fn rescan_parquet(path: &Path, check: &mut dyn FnMut(Option<&str>, &str)) -> Result<()> {
     let pq = crate::columnar::ParquetFile::open(path)?;
     let all = crate::select::Selection::all();
     for batch in pq.batches(pq.batch_size_for(RESCAN_PARQUET_BATCH_BYTES)) {
         // Map keys too: a key can hold data, as a JSON key can.
-        crate::columnar::visit_strings(&batch?, &all, &mut |_, _, s, _key| check(s));
+        crate::columnar::visit_strings(&batch?, &all, &mut |_, path, s, key| {
+            check(label_of(path, key).as_deref(), s)
+        });
     }
     Ok(())
 }

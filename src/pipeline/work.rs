@@ -14,7 +14,7 @@ use crate::json::{self, RecordError};
 use crate::minhash::{MinHasher, Signature, Sketch};
 use crate::normalize::dedup_normalize_into;
 use crate::scrub::{ScrubScratch, Scrubber};
-use crate::select::{PathSeg, Selection};
+use crate::select::{label_of, PathSeg, Selection};
 
 pub(crate) struct Reject {
     pub file: u32,
@@ -323,8 +323,12 @@ impl Worker<'_> {
         edits.clear();
         let matched = json::walk(text, &self.scan, &mut path, &mut |v| {
             let scanned = self.scan.selects(v.path);
+            let label = label_of(v.path, v.key);
             let replaced = scanned
-                && match self.scrubber.scrub(&v.value, scrub, found) {
+                && match self
+                    .scrubber
+                    .scrub_labeled(label.as_deref(), &v.value, scrub, found)
+                {
                     Some(new) => {
                         edits.push((v.span, new));
                         true
@@ -389,9 +393,12 @@ impl Worker<'_> {
         let clean = {
             let Scratch { scrub, found, .. } = s;
             // Map keys are scrubbed like values (and counted), as JSON object keys are.
-            columnar::rewrite_strings(batch, &self.scan, &mut |row, _path, value, _key| {
+            columnar::rewrite_strings(batch, &self.scan, &mut |row, path, value, key| {
                 found.clear();
-                let out = self.scrubber.scrub(value, scrub, found);
+                let label = label_of(path, key);
+                let out = self
+                    .scrubber
+                    .scrub_labeled(label.as_deref(), value, scrub, found);
                 row_rules.extend(found.iter().map(|&r| (row, r)));
                 out
             })
@@ -517,7 +524,11 @@ impl Worker<'_> {
         let mut edits = Vec::new();
         let mut path = Vec::new();
         json::walk(text, &Selection::all(), &mut path, &mut |v| {
-            if let Some(new) = self.scrubber.scrub(&v.value, &mut s.scrub, &mut ignored) {
+            let label = label_of(v.path, v.key);
+            if let Some(new) =
+                self.scrubber
+                    .scrub_labeled(label.as_deref(), &v.value, &mut s.scrub, &mut ignored)
+            {
                 edits.push((v.span, new));
             }
         })

@@ -725,3 +725,64 @@ fn byte_order_mark_and_blank_only_files() {
     assert_eq!(m["rejects"]["records"], 1, "{m}");
     assert_eq!(m["totals"]["blank_lines"], 3, "{m}");
 }
+
+/// A value under a key that names what it is (`phone`, `ssn`, `id_card`, `密码`) is scanned
+/// with that key as its label, as `phone: 4155552671` would be in prose, in JSON and in
+/// Parquet (struct fields); the same number under a key that says nothing stays, and
+/// `verify --rescan` scans the same way.
+#[test]
+fn values_are_scanned_under_the_key_that_labels_them() {
+    let d = Dir::new();
+    let record = concat!(
+        "{\"user\":{\"phone\":\"4155552671\",\"ssn\":\"536221234\",",
+        "\"id_card\":\"110105491231002\",\"密码\":\"Tr0ub4dor&3xyz\",",
+        "\"note\":\"4155552671\"},\"text\":\"hello\"}\n"
+    );
+    d.write("in/a.jsonl", record);
+    let raws = ["536221234", "110105491231002", "Tr0ub4dor"];
+    let check = |out: &str| {
+        let recs = records(&d.path(out));
+        let user = &recs[0]["user"];
+        let all = user.to_string();
+        for raw in raws {
+            assert!(!all.contains(raw), "{out}: {all}");
+        }
+        assert!(
+            user["phone"].as_str().unwrap().starts_with("<PHONE_"),
+            "{all}"
+        );
+        assert_eq!(user["note"], "4155552671", "no label, no context: {all}");
+    };
+    run_ok(&d, "in", "out", &["--compression", "none"]).success();
+    check("out");
+    let v = scrubline()
+        .args(["verify", "--rescan"])
+        .arg(d.path("out"))
+        .assert()
+        .success();
+    assert!(String::from_utf8_lossy(&v.get_output().stdout).contains("no residual"));
+    // The same record as a Parquet struct, written raw by a rule set that finds nothing.
+    d.write(
+        "none/r.toml",
+        "[[rule]]\nid = \"x.never.1\"\nentity = \"NEVER\"\ndescription = \"none\"\npattern = \"NEVERMATCHES_Q9Z\"\n",
+    );
+    scrubline()
+        .args(["run", "-q", "--format", "parquet", "--patterns"])
+        .arg(d.path("none"))
+        .arg("--input")
+        .arg(d.path("in"))
+        .arg("--output")
+        .arg(d.path("rawpq"))
+        .arg("--key-file")
+        .arg(d.key("a.key", KEY_A))
+        .assert()
+        .success();
+    run_ok(
+        &d,
+        "rawpq/part-00000.parquet",
+        "outpq",
+        &["--format", "jsonl", "--compression", "none"],
+    )
+    .success();
+    check("outpq");
+}
