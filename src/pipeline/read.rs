@@ -256,41 +256,64 @@ fn read_parquet(file: &InputFile, batch_bytes: usize, tx: &Sender) -> bool {
         );
     }
     let batch_size = pq.batch_size_for(batch_bytes);
-    let mut row = 0u64;
     let mut pending: Option<Batch> = None;
-    for b in pq.batches(batch_size) {
-        if let Some(p) = pending.take() {
-            if !send(tx, Ok(p)) {
-                return false;
-            }
-        }
-        match b {
-            Ok(batch) => {
-                // The Arrow reader's batches carry field metadata but not the schema-level
-                // metadata of the file; the output must keep both.
-                let batch = batch
-                    .with_schema(pq.schema().clone())
-                    .expect("a file's schema is a superset of its batches' schema");
-                let n = batch.num_rows() as u64;
-                pending = Some(Batch {
-                    file: file.index,
-                    payload: Payload::Rows {
-                        first_row: row,
-                        batch,
-                    },
-                    end: None,
-                });
-                row += n;
-            }
+    let mut group_start = 0u64;
+    // Row group by row group: a group that cannot be read is set aside from the row where
+    // it fails, and the groups after it are still read (their rows keep their numbers).
+    for group in 0..pq.num_row_groups() {
+        let mut row = group_start;
+        let batches = match pq.row_group(group, batch_size) {
+            Ok(b) => b,
             Err(e) => {
-                pending = Some(Batch {
+                let bad = Batch {
                     file: file.index,
                     payload: Payload::Problems(vec![problem(row, e.to_string())]),
                     end: None,
-                });
-                break;
+                };
+                if let Some(p) = pending.replace(bad) {
+                    if !send(tx, Ok(p)) {
+                        return false;
+                    }
+                }
+                group_start += pq.row_group_rows(group);
+                continue;
+            }
+        };
+        for b in batches {
+            if let Some(p) = pending.take() {
+                if !send(tx, Ok(p)) {
+                    return false;
+                }
+            }
+            match b {
+                Ok(batch) => {
+                    // The Arrow reader's batches carry field metadata but not the
+                    // schema-level metadata of the file; the output must keep both.
+                    let batch = batch
+                        .with_schema(pq.schema().clone())
+                        .expect("a file's schema is a superset of its batches' schema");
+                    let n = batch.num_rows() as u64;
+                    pending = Some(Batch {
+                        file: file.index,
+                        payload: Payload::Rows {
+                            first_row: row,
+                            batch,
+                        },
+                        end: None,
+                    });
+                    row += n;
+                }
+                Err(e) => {
+                    pending = Some(Batch {
+                        file: file.index,
+                        payload: Payload::Problems(vec![problem(row, e.to_string())]),
+                        end: None,
+                    });
+                    break;
+                }
             }
         }
+        group_start += pq.row_group_rows(group);
     }
     let mut last = pending.unwrap_or(Batch {
         file: file.index,

@@ -375,3 +375,69 @@ fn parquet_output_is_deterministic_across_threads() {
     assert!(a.len() > 1, "several shards");
     assert_eq!(a, shard_bytes(&d.path("o2")));
 }
+
+/// A row group that cannot be read is set aside; the row groups after it are still read.
+#[test]
+fn a_corrupt_row_group_costs_only_its_own_rows() {
+    let d = Dir::new();
+    let lines: String = (0..200)
+        .map(|i| {
+            format!(
+                "{{\"id\":{i},\"text\":\"record {i} lorem ipsum dolor sit amet {}\"}}\n",
+                i * 7919
+            )
+        })
+        .collect();
+    d.write("in/a.jsonl", lines);
+    let plain = ["--no-dedup", "--no-near-dup"];
+    run(
+        &d,
+        "in",
+        "pq",
+        &[
+            &["--format", "parquet", "--row-group-rows", "50"][..],
+            &plain,
+        ]
+        .concat(),
+    )
+    .success();
+    let good = std::fs::read(d.path("pq/part-00000.parquet")).unwrap();
+    assert_eq!(
+        ParquetFile::open(d.path("pq/part-00000.parquet"))
+            .unwrap()
+            .num_row_groups(),
+        4
+    );
+    // Corrupt 20 bytes at a few places in the first half of the file (row group pages;
+    // the footer is at the end) until one breaks a row group before the last.
+    let mut seen = false;
+    for pct in (20..=50).step_by(5) {
+        let mut bytes = good.clone();
+        let at = bytes.len() * pct / 100;
+        bytes[at..at + 20].iter_mut().for_each(|b| *b ^= 0x5a);
+        let (inp, out) = (format!("bad{pct}"), format!("out{pct}"));
+        d.write(&format!("{inp}/a.parquet"), &bytes);
+        run(
+            &d,
+            &inp,
+            &out,
+            &[&["--format", "jsonl", "--compression", "none"][..], &plain].concat(),
+        )
+        .get_output();
+        let m = manifest(&d.path(&out));
+        let rejected_at = m["rejects"]["locations"][0]["line"].as_u64();
+        if m["rejects"]["by_reason"]["corrupt_parquet"] != 1 || rejected_at.is_none_or(|l| l >= 150)
+        {
+            continue;
+        }
+        let ids: Vec<i64> = records(&d.path(&out))
+            .iter()
+            .map(|r| r["id"].as_i64().unwrap())
+            .collect();
+        assert_eq!(ids.len(), 150, "{m}");
+        assert!(ids.contains(&199), "the last row group is read: {ids:?}");
+        seen = true;
+        break;
+    }
+    assert!(seen, "no corruption hit a row group before the last");
+}
