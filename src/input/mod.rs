@@ -180,9 +180,31 @@ pub enum Decoded {
     /// Plain.
     Plain(Raw),
     /// gzip (multi-member).
-    Gzip(Box<BufReader<flate2::bufread::MultiGzDecoder<Raw>>>),
+    Gzip(Box<BufReader<SmallReads<flate2::bufread::MultiGzDecoder<Raw>>>>),
     /// zstd.
-    Zstd(BufReader<zstd::stream::read::Decoder<'static, Raw>>),
+    Zstd(BufReader<SmallReads<zstd::stream::read::Decoder<'static, Raw>>>),
+}
+
+/// Gives a decompressor at most [`SmallReads::ROOM`] bytes of room per call. When a
+/// stream turns out corrupt, the decoders drop what they decoded in the failing call, so
+/// a small room keeps the lines lost before the corruption to a few; a 128 KiB room lost
+/// up to 128 KiB of good lines.
+pub struct SmallReads<R>(R);
+
+impl<R> SmallReads<R> {
+    /// Bytes of room per call.
+    pub const ROOM: usize = 4 << 10;
+
+    fn into_inner(self) -> R {
+        self.0
+    }
+}
+
+impl<R: Read> Read for SmallReads<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = buf.len().min(Self::ROOM);
+        self.0.read(&mut buf[..n])
+    }
 }
 
 impl Decoded {
@@ -193,13 +215,15 @@ impl Decoded {
         Ok(match file.compression {
             Compression::None => Decoded::Plain(raw),
             Compression::Gzip => Decoded::Gzip(Box::new(BufReader::with_capacity(
-                1 << 17,
-                flate2::bufread::MultiGzDecoder::new(raw),
+                SmallReads::<()>::ROOM,
+                SmallReads(flate2::bufread::MultiGzDecoder::new(raw)),
             ))),
             Compression::Zstd => Decoded::Zstd(BufReader::with_capacity(
-                1 << 17,
-                zstd::stream::read::Decoder::with_buffer(raw)
-                    .map_err(|e| Error::io(&file.path, e))?,
+                SmallReads::<()>::ROOM,
+                SmallReads(
+                    zstd::stream::read::Decoder::with_buffer(raw)
+                        .map_err(|e| Error::io(&file.path, e))?,
+                ),
             )),
         })
     }
@@ -217,8 +241,8 @@ impl Decoded {
     pub fn finish(self) -> io::Result<(u64, String)> {
         let raw = match self {
             Decoded::Plain(r) => r,
-            Decoded::Gzip(r) => r.into_inner().into_inner(),
-            Decoded::Zstd(r) => r.into_inner().finish(),
+            Decoded::Gzip(r) => r.into_inner().into_inner().into_inner(),
+            Decoded::Zstd(r) => r.into_inner().into_inner().finish(),
         };
         raw.into_inner().finish()
     }

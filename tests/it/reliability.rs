@@ -321,3 +321,21 @@ fn resume_refuses_another_configuration_or_key() {
     assert!(matches!(done.status.code(), Some(0 | 3)), "{done:?}");
     assert!(d.path("out/manifest.json").exists());
 }
+
+/// A corrupt (not only cut) gzip stream keeps the lines before the corruption: the
+/// decoder drops what it decoded in the call that fails, so it is given little room per
+/// call. zlib decodes 100 whole lines of this file before the corruption (see
+/// `fixtures/broken/README.md`); a 128 KiB room kept none of them.
+#[test]
+fn corrupt_gzip_keeps_the_lines_before_the_corruption() {
+    let d = Dir::new();
+    let fixture = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/broken/corrupt_deflate.jsonl.gz");
+    d.write("in/a.jsonl.gz", std::fs::read(fixture).unwrap());
+    run_ok(&d, "in", "out", &["--no-dedup", "--no-near-dup"]).code(3);
+    let m = manifest(&d.path("out"));
+    let kept = m["totals"]["records_out"].as_u64().unwrap();
+    // At most one 4 KiB read of lines (about 70 of these) is lost.
+    assert!((30..=100).contains(&kept), "kept {kept} of 100");
+    assert_eq!(m["rejects"]["by_reason"]["truncated_stream"], 1);
+}
