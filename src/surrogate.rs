@@ -85,9 +85,14 @@ pub fn write_surrogate(entity: &str, original: &str, digest: &[u8; 32], out: &mu
             "JWT" => jwt(r, original),
             "PRIVATE_KEY" => pem(r, original),
             "AWS_ACCESS_KEY" | "AWS_SECRET_KEY" | "GITHUB_TOKEN" | "SLACK_TOKEN"
-            | "GOOGLE_API_KEY" | "STRIPE_KEY" | "OPENAI_KEY" | "GENERIC_SECRET" => {
+            | "GOOGLE_API_KEY" | "STRIPE_KEY" | "OPENAI_KEY" => {
                 let keep = secret_prefix_len(original);
                 same_shape(r, original, keep)
+            }
+            // A password's symbols are as secret as its letters: none survives.
+            "GENERIC_SECRET" => {
+                let keep = secret_prefix_len(original);
+                secret_shape(r, original, keep)
             }
             "PERSON" => person(r, original),
             "ADDRESS" => address(r, original),
@@ -312,7 +317,7 @@ fn url_credentials(r: &mut Rng, original: &str) -> String {
     } else {
         format!("user{}{}", r.digit(), r.digit())
     };
-    format!("{user}:{}", same_shape(r, pass, 0))
+    format!("{user}:{}", secret_shape(r, pass, 0))
 }
 
 fn jwt(r: &mut Rng, original: &str) -> String {
@@ -507,12 +512,22 @@ fn redraw_at(r: &mut Rng, chars: &mut [char], positions: &[usize]) {
 /// letter or digit is redrawn if it would complete an identical copy, and a value with
 /// no letter or digit past the prefix gets its punctuation replaced instead.
 fn same_shape(r: &mut Rng, s: &str, keep: usize) -> String {
+    shape(r, s, keep, false)
+}
+
+/// [`same_shape`] that also replaces every ASCII symbol past the prefix (a password's
+/// `@`, `$`, `!` are part of it); whitespace stays.
+fn secret_shape(r: &mut Rng, s: &str, keep: usize) -> String {
+    shape(r, s, keep, true)
+}
+
+fn shape(r: &mut Rng, s: &str, keep: usize, all_symbols: bool) -> String {
     let chars: Vec<char> = s.chars().collect();
     let kept = chars.iter().take(keep).take_while(|c| c.is_ascii()).count();
     let avoid = han_of(s.chars());
     let mut out: String = chars[..kept].iter().collect();
     let rest = &chars[kept..];
-    let symbols = !rest.iter().any(|&c| redrawn(c));
+    let symbols = all_symbols || !rest.iter().any(|&c| redrawn(c));
     let is_symbol = |c: char| symbols && class(c) == Class::Other && !c.is_whitespace();
     let last = rest.iter().rposition(|&c| redrawn(c) || is_symbol(c));
     let mut changed = false;
@@ -728,6 +743,32 @@ mod tests {
             .iter()
             .map(|f| d.rule(f.rule).entity.clone())
             .collect()
+    }
+
+    /// A password's symbols are part of it: a surrogate keeps its length, not its `@`s.
+    #[test]
+    fn secret_symbols_do_not_survive() {
+        for seed in 0..20u8 {
+            let pass = |s: &str| s.split_once(':').map_or(s.to_string(), |p| p.1.to_string());
+            for (entity, v) in [
+                ("GENERIC_SECRET", "P@$$-_-w0rd!!".to_string()),
+                ("URL_WITH_CREDENTIALS", "root:p@ss:w0rd-2024/x".to_string()),
+            ] {
+                let fake = sur(entity, &v, seed);
+                // The password: all of a generic secret, what follows `user:` in a URL.
+                let (v, fake) = match entity {
+                    "GENERIC_SECRET" => (v, fake),
+                    _ => (pass(&v), pass(&fake)),
+                };
+                assert_eq!(fake.chars().count(), v.chars().count(), "{fake}");
+                let same_symbols = v
+                    .chars()
+                    .zip(fake.chars())
+                    .filter(|(a, b)| a == b && !a.is_ascii_alphanumeric())
+                    .count();
+                assert!(same_symbols <= 3, "{v} -> {fake}");
+            }
+        }
     }
 
     #[test]
