@@ -57,6 +57,20 @@ impl Key {
         let is_hex = trimmed.len() >= 2 * MIN_KEY_BYTES
             && trimmed.len().is_multiple_of(2)
             && trimmed.iter().all(u8::is_ascii_hexdigit);
+        // Hex wrapped over lines (`xxd -p` wraps at 60 columns) would be taken as raw bytes,
+        // a different key from the one meant: refused instead of guessed.
+        let wrapped_hex = !is_hex
+            && trimmed.iter().any(u8::is_ascii_whitespace)
+            && trimmed
+                .iter()
+                .all(|b| b.is_ascii_hexdigit() || b.is_ascii_whitespace())
+            && trimmed.iter().filter(|b| b.is_ascii_hexdigit()).count() >= 2 * MIN_KEY_BYTES;
+        if wrapped_hex {
+            return Err(Error::Key(
+                "hex digits split by spaces or line breaks: write them on one line (xxd -p -c 256)"
+                    .into(),
+            ));
+        }
         let bytes = if is_hex {
             hex::decode(trimmed).map_err(|_| Error::Key("malformed hex".into()))?
         } else {
@@ -289,6 +303,15 @@ mod tests {
         let raw = Key::from_material(b"a passphrase that is long enough!!").unwrap();
         assert_eq!(raw.bytes.expose().len(), 34);
         assert!(Key::from_material(b"short").is_err());
+        // `xxd -p` output wraps: refused, not read as raw bytes (another key).
+        let wrapped = format!("{}\n{}\n", &hex64[..60], &hex64[60..]);
+        let err = Key::from_material(wrapped.as_bytes())
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("one line") && !err.contains(&hex64[..8]),
+            "{err}"
+        );
     }
 
     #[test]
