@@ -153,13 +153,21 @@ impl Scrubber {
         let Some(label) = label else {
             return Vec::new();
         };
-        let raw = label.replace(['\n', '\r'], " ");
-        let spaced = raw.replace(['_', '-'], " ");
-        let mut out: Vec<String> = Vec::new();
-        for form in [raw, spaced] {
-            let prefix = format!("{form}: ");
-            if !out.contains(&prefix) && self.detector.is_label(&form) {
-                out.push(prefix);
+        // Every string value asks: the common label (`text`, `content`) costs one scan of
+        // a few bytes and no allocation.
+        let written: std::borrow::Cow<'_, str> = if label.contains(['\n', '\r']) {
+            label.replace(['\n', '\r'], " ").into()
+        } else {
+            label.into()
+        };
+        let mut out = Vec::new();
+        if self.detector.is_label(&written) {
+            out.push(format!("{written}: "));
+        }
+        if written.contains(['_', '-']) {
+            let spaced = written.replace(['_', '-'], " ");
+            if self.detector.is_label(&spaced) {
+                out.push(format!("{spaced}: "));
             }
         }
         out
