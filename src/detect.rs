@@ -630,17 +630,8 @@ impl Detector {
         key(a) > key(b)
     }
 
-    /// The canonical form of a finding's value, the input of its pseudonym.
-    pub fn normalize<'t>(&self, f: &Finding, text: &'t str) -> Cow<'t, str> {
-        let rule = self.rule(f.rule);
-        normalize_value(
-            rule.normalize,
-            rule.country_code.as_deref(),
-            &text[f.start..f.end],
-        )
-    }
-
-    /// [`Detector::normalize`] into a reusable buffer: the canonical form of `f`'s value.
+    /// The canonical form of a finding's value, the input of its pseudonym: the value
+    /// itself when already canonical, else `buf` (see [`normalize_into`]).
     pub fn normalize_into<'a>(&self, f: &Finding, text: &'a str, buf: &'a mut String) -> &'a str {
         let rule = self.rule(f.rule);
         let value = &text[f.start..f.end];
