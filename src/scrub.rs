@@ -127,8 +127,12 @@ impl Scrubber {
         value: &str,
         scratch: &'s mut ScrubScratch,
     ) -> &'s [Finding] {
+        let prefixes = self.label_prefixes(label);
+        if prefixes.is_empty() {
+            return self.findings(value, scratch);
+        }
         let mut all = self.findings(value, scratch).to_vec();
-        for prefix in self.label_prefixes(label) {
+        for prefix in prefixes {
             let text = format!("{prefix}{value}");
             for f in self.findings_from(&text, prefix.len(), scratch) {
                 let f = Finding {
