@@ -262,24 +262,13 @@ fn read_parquet(file: &InputFile, batch_bytes: usize, tx: &Sender) -> bool {
     // it fails, and the groups after it are still read (their rows keep their numbers).
     for group in 0..pq.num_row_groups() {
         let mut row = group_start;
-        let batches = match pq.row_group(group, batch_size) {
-            Ok(b) => b,
-            Err(e) => {
-                let bad = Batch {
-                    file: file.index,
-                    payload: Payload::Problems(vec![problem(row, e.to_string())]),
-                    end: None,
-                };
-                if let Some(p) = pending.replace(bad) {
-                    if !send(tx, Ok(p)) {
-                        return false;
-                    }
-                }
-                group_start += pq.row_group_rows(group);
-                continue;
-            }
+        group_start += pq.row_group_rows(group);
+        // A group that cannot be opened fails like one that cannot be read.
+        let (opened, failed) = match pq.row_group(group, batch_size) {
+            Ok(b) => (Some(b), None),
+            Err(e) => (None, Some(Err(e))),
         };
-        for b in batches {
+        for b in opened.into_iter().flatten().chain(failed) {
             if let Some(p) = pending.take() {
                 if !send(tx, Ok(p)) {
                     return false;
@@ -313,7 +302,6 @@ fn read_parquet(file: &InputFile, batch_bytes: usize, tx: &Sender) -> bool {
                 }
             }
         }
-        group_start += pq.row_group_rows(group);
     }
     let mut last = pending.unwrap_or(Batch {
         file: file.index,
