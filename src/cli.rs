@@ -293,24 +293,10 @@ pub fn main() -> ExitCode {
             if is_broken_pipe(&err) {
                 return ExitCode::SUCCESS;
             }
-            eprintln!("scrubline: error: {}", describe(&err));
+            eprintln!("scrubline: error: {err:#}");
             ExitCode::FAILURE
         }
     }
-}
-
-/// The error and its causes, `outer: inner: …`, like `{:#}`, but without repeating a cause
-/// that the message before it already ends with (library errors name their I/O cause).
-fn describe(err: &anyhow::Error) -> String {
-    let mut msg = err.to_string();
-    for cause in err.chain().skip(1) {
-        let cause = cause.to_string();
-        if !msg.ends_with(&cause) {
-            msg.push_str(": ");
-            msg.push_str(&cause);
-        }
-    }
-    msg
 }
 
 fn is_broken_pipe(err: &anyhow::Error) -> bool {

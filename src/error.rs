@@ -13,13 +13,14 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// An I/O failure on a named file or folder.
-    #[error("{}: {source}", path.display())]
+    /// An I/O failure on a named file or folder. The message ends with the cause; the
+    /// cause is not also chained as a `source`, or `{:#}` would print it twice.
+    #[error("{}: {cause}", path.display())]
     Io {
         /// The file or folder.
         path: PathBuf,
         /// The cause.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
     /// A rule file could not be read or parsed, or a rule is invalid.
     #[error("rule {rule}: {reason}")]
@@ -74,7 +75,7 @@ impl Error {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
-            source,
+            cause: source,
         }
     }
 
