@@ -185,16 +185,16 @@ pub enum Decoded {
     Zstd(BufReader<SmallReads<zstd::stream::read::Decoder<'static, Raw>>>),
 }
 
-/// Gives a decompressor at most [`SmallReads::ROOM`] bytes of room per call. When a
-/// stream turns out corrupt, the decoders drop what they decoded in the failing call, so
-/// a small room keeps the lines lost before the corruption to a few; a 128 KiB room lost
-/// up to 128 KiB of good lines.
+/// Bytes of room a decompressor gets per call (see [`SmallReads`]).
+const DECODE_ROOM: usize = 4 << 10;
+
+/// Gives a decompressor at most 4 KiB of room per call. When a stream
+/// turns out corrupt, the decoders drop what they decoded in the failing call, so a small
+/// room keeps the lines lost before the corruption to a few; a 128 KiB room lost up to
+/// 128 KiB of good lines.
 pub struct SmallReads<R>(R);
 
 impl<R> SmallReads<R> {
-    /// Bytes of room per call.
-    pub const ROOM: usize = 4 << 10;
-
     fn into_inner(self) -> R {
         self.0
     }
@@ -202,7 +202,7 @@ impl<R> SmallReads<R> {
 
 impl<R: Read> Read for SmallReads<R> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = buf.len().min(Self::ROOM);
+        let n = buf.len().min(DECODE_ROOM);
         self.0.read(&mut buf[..n])
     }
 }
@@ -215,11 +215,11 @@ impl Decoded {
         Ok(match file.compression {
             Compression::None => Decoded::Plain(raw),
             Compression::Gzip => Decoded::Gzip(Box::new(BufReader::with_capacity(
-                SmallReads::<()>::ROOM,
+                DECODE_ROOM,
                 SmallReads(flate2::bufread::MultiGzDecoder::new(raw)),
             ))),
             Compression::Zstd => Decoded::Zstd(BufReader::with_capacity(
-                SmallReads::<()>::ROOM,
+                DECODE_ROOM,
                 SmallReads(
                     zstd::stream::read::Decoder::with_buffer(raw)
                         .map_err(|e| Error::io(&file.path, e))?,
