@@ -111,7 +111,7 @@ pub fn row_to_value(batch: &RecordBatch, row: usize) -> Result<Value, ArrowError
 }
 
 fn write_str(s: &str, out: &mut Vec<u8>) {
-    serde_json::to_writer(&mut *out, s).expect("writing to a Vec cannot fail");
+    crate::json::write_json_string(s, out);
 }
 
 fn write_display(v: impl std::fmt::Display, out: &mut Vec<u8>) {
@@ -264,9 +264,13 @@ fn dict_index(a: &dyn Array, i: usize) -> Result<usize, ArrowError> {
     })
 }
 
-/// The text of key `j` of a map with string keys; `""` for a dictionary slot whose value
-/// is null (an object key cannot be `null`; the scrub walk names it `""` too).
+/// The text of key `j` of a map with string keys; `""` for a null slot or a dictionary
+/// slot whose value is null (an object key cannot be `null`; the scrub walk names it `""`
+/// too and never visits it, so nothing behind it may be written).
 fn key_text(keys: &dyn Array, j: usize) -> Result<&str, ArrowError> {
+    if keys.is_null(j) {
+        return Ok("");
+    }
     if !matches!(keys.data_type(), DataType::Dictionary(..)) {
         return Ok(string_at(keys, j).unwrap_or_default());
     }

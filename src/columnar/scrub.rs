@@ -142,24 +142,21 @@ pub fn unreachable_strings(schema: &arrow_schema::Schema) -> Vec<String> {
 /// writes a map with keys of such a type as an object.
 pub(crate) fn is_string(t: &DataType) -> bool {
     match t {
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => true,
-        DataType::Dictionary(_, v) => matches!(
-            v.as_ref(),
-            DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
-        ),
-        _ => false,
+        DataType::Dictionary(_, v) => is_plain_string(v),
+        t => is_plain_string(t),
     }
+}
+
+/// Utf8, LargeUtf8 or Utf8View: a string array with no dictionary.
+fn is_plain_string(t: &DataType) -> bool {
+    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
 }
 
 fn unreachable_in(t: &DataType, path: String, reachable: bool, out: &mut Vec<String>) {
     match t {
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View if !reachable => out.push(path),
+        t if is_plain_string(t) && !reachable => out.push(path),
         DataType::Dictionary(_, v) => {
-            let string = matches!(
-                v.as_ref(),
-                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
-            );
-            unreachable_in(v, path, reachable && string, out);
+            unreachable_in(v, path, reachable && is_plain_string(v), out);
         }
         DataType::List(f) | DataType::LargeList(f) | DataType::FixedSizeList(f, _) => {
             unreachable_in(f.data_type(), format!("{path}[*]"), reachable, out);
@@ -403,15 +400,8 @@ fn build<'a>(
     leaves: &mut usize,
 ) -> Option<Node<'a>> {
     let kind = match array.data_type() {
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View => {
-            Kind::Str(Strs::of(array.as_ref())?)
-        }
-        DataType::Dictionary(_, v)
-            if matches!(
-                v.as_ref(),
-                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View
-            ) =>
-        {
+        t if is_plain_string(t) => Kind::Str(Strs::of(array.as_ref())?),
+        DataType::Dictionary(_, v) if is_plain_string(v) => {
             let keys = Keys::of(array.as_ref())?;
             let values = array.as_any_dictionary().values();
             Kind::Dict(keys, Strs::of(values.as_ref())?)
