@@ -106,6 +106,11 @@ pub struct Scratch {
     candidates: Vec<Finding>,
     /// Byte ranges around keyword hits in which keyword-gated rules may start a match.
     windows: Vec<(usize, usize)>,
+    /// Table scan: line spans, a line's cell spans, and the header's matched columns,
+    /// reused from text to text (every string with a line break is scanned for a table).
+    lines: Vec<(usize, usize)>,
+    cells: Vec<(usize, usize)>,
+    columns: Vec<(usize, u32)>,
 }
 
 impl std::fmt::Debug for Detector {
@@ -209,6 +214,9 @@ impl Detector {
             active: vec![false; self.compiled.len()],
             candidates: Vec::new(),
             windows: Vec::new(),
+            lines: Vec::new(),
+            cells: Vec::new(),
+            columns: Vec::new(),
         }
     }
 
@@ -516,21 +524,26 @@ impl Detector {
     /// longer than a header cell can be are skipped before any regex runs.
     fn scan_tables(&self, text: &str, scratch: &mut Scratch) {
         const MAX_HEADER_CELL: usize = 48;
-        let mut lines = Vec::new();
+        let mut lines = std::mem::take(&mut scratch.lines);
+        let mut cells = std::mem::take(&mut scratch.cells);
+        let mut columns = std::mem::take(&mut scratch.columns);
+        lines.clear();
         let mut at = 0;
         // `memchr` (SIMD) rather than `str::split` and `<[u8]>::contains` (word at a time):
         // prose lines are long, and each is searched for up to four delimiters.
         for nl in memchr::memchr_iter(b'\n', text.as_bytes()).chain([text.len()]) {
-            let line = &text[at..nl];
-            let l = line.strip_suffix('\r').unwrap_or(line);
-            lines.push((at, l));
+            let end = if nl > at && text.as_bytes()[nl - 1] == b'\r' {
+                nl - 1
+            } else {
+                nl
+            };
+            lines.push((at, end));
             at = nl + 1;
         }
-        let mut cells = Vec::new();
-        let mut columns: Vec<(usize, u32)> = Vec::new();
+        let line_at = |k: usize| -> (usize, &str) { (lines[k].0, &text[lines[k].0..lines[k].1]) };
         let mut i = 0;
         while i + 1 < lines.len() {
-            let (_, line) = lines[i];
+            let (_, line) = line_at(i);
             let mut next = i + 1;
             for delim in [b'\t', b',', b';', b'|'] {
                 if line.len() > 2048 || memchr::memchr(delim, line.as_bytes()).is_none() {
@@ -556,7 +569,7 @@ impl Detector {
                 let width = cells.len();
                 let mut j = i + 1;
                 while j < lines.len() {
-                    let (base, row) = lines[j];
+                    let (base, row) = line_at(j);
                     split_cells(row, delim, &mut cells);
                     if cells.len() != width {
                         break;
@@ -579,6 +592,9 @@ impl Detector {
             }
             i = next;
         }
+        scratch.lines = lines;
+        scratch.cells = cells;
+        scratch.columns = columns;
     }
 
     fn resolve(&self, text: &str, scratch: &mut Scratch, out: &mut Vec<Finding>) {
