@@ -480,15 +480,8 @@ fn walk<'a>(
     cb: &mut LeafFn<'a, '_>,
 ) {
     match &node.kind {
-        Kind::Str(s) => {
-            if let Some(v) = s.get(i) {
-                if selection.selects(path) {
-                    cb(node.leaf, i, row, path, v, false);
-                }
-            }
-        }
-        Kind::Dict(keys, values) => {
-            if let Some(v) = keys.get(i).and_then(|k| values.get(k)) {
+        Kind::Str(_) | Kind::Dict(..) => {
+            if let Some(v) = node.text(i) {
                 if selection.selects(path) {
                     cb(node.leaf, i, row, path, v, false);
                 }
