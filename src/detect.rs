@@ -816,7 +816,7 @@ fn compile_rule(rule: &Rule) -> Result<Compiled> {
     check_ascii_boundaries(rule, &hir)?;
     let single = meta::Builder::new()
         .configure(meta::Config::new().nfa_size_limit(Some(32 << 20)))
-        .build(&rule.pattern)
+        .build_from_hir(&hir)
         .map_err(|e| Error::rule(&rule.id, format!("pattern does not compile: {e}")))?;
     let value_groups: Vec<usize> = std::iter::once("value".to_string())
         .chain((2..=9).map(|i| format!("value{i}")))
