@@ -111,6 +111,9 @@ pub struct Scratch {
     lines: Vec<(usize, usize)>,
     cells: Vec<(usize, usize)>,
     columns: Vec<(usize, u32)>,
+    /// The folded view of a text that needs one, and its byte map back to the text.
+    folded: String,
+    fold_map: Vec<usize>,
 }
 
 impl std::fmt::Debug for Detector {
@@ -217,6 +220,8 @@ impl Detector {
             lines: Vec::new(),
             cells: Vec::new(),
             columns: Vec::new(),
+            folded: String::new(),
+            fold_map: Vec::new(),
         }
     }
 
@@ -243,7 +248,29 @@ impl Detector {
     }
 
     /// Appends the findings in `text` to `out`, sorted by start and non-overlapping.
+    ///
+    /// Text with full-width digits or letters, or with no-break or ideographic spaces, is
+    /// scanned in its folded view (see [`crate::width`]); the findings' offsets are those of
+    /// `text`.
     pub fn find(&self, text: &str, scratch: &mut Scratch, out: &mut Vec<Finding>) {
+        let mut folded = std::mem::take(&mut scratch.folded);
+        let mut map = std::mem::take(&mut scratch.fold_map);
+        if crate::width::fold_with_map(text, &mut folded, &mut map) {
+            let base = out.len();
+            self.find_folded(&folded, scratch, out);
+            for f in &mut out[base..] {
+                f.start = map[f.start];
+                f.end = map[f.end];
+            }
+        } else {
+            self.find_folded(text, scratch, out);
+        }
+        scratch.folded = folded;
+        scratch.fold_map = map;
+    }
+
+    /// [`Detector::find`] of text that needs no folding.
+    fn find_folded(&self, text: &str, scratch: &mut Scratch, out: &mut Vec<Finding>) {
         scratch.candidates.clear();
         if let Some(pass) = &self.always {
             self.scan(pass, text, (0, text.len(), text.len()), None, scratch);
@@ -648,10 +675,19 @@ impl Detector {
 
     /// The canonical form of a finding's value, the input of its pseudonym: the value
     /// itself when already canonical, else `buf` (see [`normalize_into`]).
+    /// A value written in full-width forms is folded first (see [`crate::width`]), so it
+    /// gets the pseudonym of its ASCII twin.
     pub fn normalize_into<'a>(&self, f: &Finding, text: &'a str, buf: &'a mut String) -> &'a str {
         let rule = self.rule(f.rule);
         let value = &text[f.start..f.end];
-        match normalize_into(rule.normalize, rule.country_code.as_deref(), value, buf) {
+        let cc = rule.country_code.as_deref();
+        if let Cow::Owned(folded) = crate::width::fold(value) {
+            if normalize_into(rule.normalize, cc, &folded, buf) == Normalized::Value {
+                *buf = folded;
+            }
+            return buf;
+        }
+        match normalize_into(rule.normalize, cc, value, buf) {
             Normalized::Value => value,
             Normalized::Buffer => buf,
         }
@@ -1423,6 +1459,40 @@ mod tests {
             vec!["PERSON".to_string()]
         );
         assert!(kinds("Yesterday they Anna Schmidt met.").is_empty());
+    }
+
+    /// Full-width digits and letters, and no-break or ideographic spaces between digit
+    /// groups, are read as their ASCII selves; the span is that of the text as written.
+    #[test]
+    fn full_width_and_spaced_values_are_found() {
+        let d = builtin();
+        let e = |ty: &str, v: &str| (ty.to_string(), v.to_string());
+        assert_eq!(
+            entities(
+                &d,
+                "电话：１３８００１３８０００，邮箱ａｌｉｃｅ＠ｅｘａｍｐｌｅ．ｃｏｍ。"
+            ),
+            vec![
+                e("PHONE", "１３８００１３８０００"),
+                e("EMAIL", "ａｌｉｃｅ＠ｅｘａｍｐｌｅ．ｃｏｍ")
+            ]
+        );
+        assert_eq!(
+            entities(&d, "身份证号１１０１０５１９４９１２３１００２Ｘ"),
+            vec![e("CN_RESIDENT_ID", "１１０１０５１９４９１２３１００２Ｘ")]
+        );
+        assert_eq!(
+            entities(&d, "card 4111\u{a0}1111\u{a0}1111\u{a0}1111 ok"),
+            vec![e("CREDIT_CARD", "4111\u{a0}1111\u{a0}1111\u{a0}1111")]
+        );
+        assert_eq!(
+            entities(&d, "手机\u{3000}139\u{3000}1234\u{3000}5678"),
+            vec![e("PHONE", "139\u{3000}1234\u{3000}5678")]
+        );
+        // Validators judge the folded digits: a full-width number that fails Luhn or the
+        // ID checksum is left alone, as its ASCII twin is.
+        assert!(entities(&d, "卡号４１１１１１１１１１１１１１１２").is_empty());
+        assert!(entities(&d, "身份证１１０１０５１９４９１２３１００２１").is_empty());
     }
 
     #[test]

@@ -55,3 +55,4 @@ pub mod sink;
 pub mod surrogate;
 pub mod validate;
 pub mod verify;
+pub mod width;

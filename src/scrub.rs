@@ -302,12 +302,11 @@ impl Scrubber {
             let rule = self.detector.rule(f.rule);
             let normalized = self.detector.normalize_into(f, text, &mut scratch.norm);
             let at = out.len();
-            self.pseudonymizer.write_token(
-                &rule.entity,
-                normalized,
-                &text[f.start..f.end],
-                &mut out,
-            );
+            // A surrogate keeps the value's format: it must see the ASCII the detector saw,
+            // or it would copy full-width digits through as "separators".
+            let original = crate::width::fold(&text[f.start..f.end]);
+            self.pseudonymizer
+                .write_token(&rule.entity, normalized, &original, &mut out);
             scratch.written.push((at, out.len()));
             counts.add(f.rule);
             last = f.end;
@@ -459,6 +458,28 @@ mod tests {
         // A token whose hex reads as a card number stays a token.
         let token = "<EMAIL_4111111111111111>";
         assert!(s.scrub(token, &mut sc, &mut c).is_none());
+    }
+
+    /// A value written in full-width forms gets the pseudonym of its ASCII twin in every
+    /// style, and a surrogate copies none of its full-width digits through.
+    #[test]
+    fn full_width_values_get_the_ascii_pseudonym() {
+        let k = Key::from_material(&[7u8; 32]).unwrap();
+        for style in [Style::Tag, Style::Redact, Style::Surrogate] {
+            let d = Detector::new(&RuleSet::builtin().unwrap()).unwrap();
+            let s = Scrubber::new(d, Pseudonymizer::new(&k, style));
+            let mut sc = s.scratch();
+            let mut c = Detections::default();
+            let mut scrub = |t: &str| s.scrub(t, &mut sc, &mut c).unwrap();
+            let wide = scrub("电话：１３８００１３８０００，谢谢");
+            assert_eq!(wide, scrub("电话：13800138000，谢谢"), "{style:?}");
+            assert!(!wide.contains(|c| ('０'..='９').contains(&c)), "{style:?}");
+            assert_eq!(
+                scrub("ａｌｉｃｅ＠ｅｘａｍｐｌｅ．ｃｏｍ"),
+                scrub("alice@example.com"),
+                "{style:?}"
+            );
+        }
     }
 
     #[test]

@@ -25,6 +25,12 @@ fn text_with_pii() -> impl Strategy<Value = String> {
         Just("+86 139-1234-5678".to_string()),
         "(1[0-9]{2}|2[0-4][0-9])\\.[1-9][0-9]?\\.[1-9][0-9]?\\.[1-9][0-9]?",
         "[\u{4e00}-\u{4e20}]{1,4}",
+        // Full-width digits and letters, and no-break and ideographic spaces, which
+        // detection folds to ASCII.
+        "1[3-9][０-９]{9}",
+        "[ａ-ｚ]{1,6}＠example．com",
+        Just("4111\u{a0}1111\u{3000}1111 1111".to_string()),
+        "[\u{a0}\u{3000}]",
     ];
     proptest::collection::vec(piece, 0..12).prop_map(|v| v.concat())
 }
@@ -42,6 +48,27 @@ proptest! {
         let again = scrubber(9).scrub(&text, &mut scrubber(9).scratch(), &mut c).unwrap_or_else(|| text.clone());
         prop_assert_eq!(&once, &again);
         prop_assert!(s.findings(&once, &mut sc).is_empty(), "scrubbed output still matches a rule");
+    }
+
+    /// A value written in full-width forms gets the token of its ASCII form.
+    #[test]
+    fn full_width_is_pseudonymized_as_ascii(phone in "1[3-9][0-9]{9}", user in "[a-z]{1,8}") {
+        let wide = |s: &str| -> String {
+            s.chars()
+                .map(|c| if c.is_ascii_alphanumeric() || c == '@' || c == '.' {
+                    char::from_u32(c as u32 + 0xfee0).unwrap()
+                } else {
+                    c
+                })
+                .collect()
+        };
+        let s = scrubber(3);
+        let mut sc = s.scratch();
+        let mut c = Detections::default();
+        let ascii = format!("手机{phone}，邮箱 {user}@example.com 。");
+        let once = s.scrub(&ascii, &mut sc, &mut c);
+        prop_assert!(once.is_some());
+        prop_assert_eq!(s.scrub(&wide(&ascii), &mut sc, &mut c), once);
     }
 
     /// Arbitrary bytes through the JSON path never panic.
