@@ -833,6 +833,18 @@ fn normalize_phone(value: &str, cc: Option<&str>, out: &mut String) {
         return;
     }
     let cc = cc.unwrap_or("");
+    // The country code written without `+` but set apart (`86-139…`, `1 415 …`): already
+    // international.
+    if let Some(rest) = value
+        .trim_start()
+        .strip_prefix(cc)
+        .filter(|_| !cc.is_empty())
+    {
+        if rest.starts_with([' ', '-']) {
+            out.extend(digits());
+            return;
+        }
+    }
     out.push_str(cc);
     if cc == "1" && n == 11 && digits().next() == Some('1') {
         skip = 1;
@@ -1521,9 +1533,11 @@ mod tests {
         let a = normalize_value(Normalizer::Phone, Some("86"), "139 1234 5678");
         let b = normalize_value(Normalizer::Phone, Some("86"), "+86 139-1234-5678");
         let c = normalize_value(Normalizer::Phone, Some("86"), "008613912345678");
+        let d = normalize_value(Normalizer::Phone, Some("86"), "86-139-1234-5678");
         assert_eq!(a, "+8613912345678");
         assert_eq!(a, b);
         assert_eq!(a, c);
+        assert_eq!(a, d);
     }
 
     /// The allocating definition that `normalize_into` replaced, kept as the oracle.
@@ -1552,6 +1566,12 @@ mod tests {
                     return format!("+{rest}");
                 }
                 let cc = cc.unwrap_or("");
+                let head = value.trim_start();
+                if !cc.is_empty()
+                    && (head.starts_with(&format!("{cc} ")) || head.starts_with(&format!("{cc}-")))
+                {
+                    return format!("+{digits}");
+                }
                 let mut national = digits.as_str();
                 if cc == "1" && national.len() == 11 {
                     national = national.strip_prefix('1').unwrap_or(national);
@@ -1572,7 +1592,7 @@ mod tests {
         /// matter (digits, `+`, `0`/`1` prefixes, separators, case, final sigma, CJK).
         #[test]
         fn normalize_into_matches_the_definition(
-            value in "[0-9+ \\-xX.()aBΣσςİK中]{0,24}",
+            value in "(86|1|44)?[0-9+ \\-xX.()aBΣσςİK中]{0,24}",
             cc in proptest::sample::select(vec![None, Some("1"), Some("86"), Some("44")]),
         ) {
             let mut buf = String::from("stale contents");
