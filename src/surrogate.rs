@@ -78,6 +78,12 @@ pub fn write_surrogate(entity: &str, original: &str, digest: &[u8; 32], out: &mu
             "CN_USCC" => uscc(r, original),
             "US_SSN" => ssn(r, original),
             "CN_PASSPORT" => same_shape(r, original, 1),
+            "QQ" => qq(r, original),
+            // `wxid_` is WeChat's own prefix, not the user's: it stays.
+            "WECHAT_ID" => {
+                let keep = if original.starts_with("wxid_") { 5 } else { 0 };
+                same_shape(r, original, keep)
+            }
             "IPV4" => ipv4(r),
             "IPV6" => ipv6(r),
             "MAC" => mac(r, original),
@@ -248,6 +254,15 @@ fn uscc(r: &mut Rng, original: &str) -> String {
     if original.bytes().any(|b| b.is_ascii_lowercase()) {
         s = s.to_ascii_lowercase();
     }
+    s
+}
+
+/// As many digits as the QQ number, the first not a zero (QQ numbers start at 10000).
+fn qq(r: &mut Rng, original: &str) -> String {
+    let n = original.chars().filter(char::is_ascii_digit).count().max(5);
+    let mut s = String::with_capacity(n);
+    s.push(char::from(b'1' + r.below(9) as u8));
+    (1..n).for_each(|_| s.push(r.digit()));
     s
 }
 
@@ -775,6 +790,30 @@ mod tests {
     fn deterministic_per_digest() {
         assert_eq!(sur("EMAIL", "a@b.com", 1), sur("EMAIL", "a@b.com", 1));
         assert_ne!(sur("EMAIL", "a@b.com", 1), sur("EMAIL", "a@b.com", 2));
+    }
+
+    /// Messaging handles: a QQ surrogate is a QQ number, a WeChat id keeps its shape and
+    /// WeChat's own `wxid_`, and both are found again after their label.
+    #[test]
+    fn messaging_surrogates_keep_their_shape() {
+        let d = Detector::new(&RuleSet::builtin().unwrap()).unwrap();
+        for seed in 0..20u8 {
+            let qq = sur("QQ", "123456789", seed);
+            assert!(
+                qq.len() == 9 && !qq.starts_with('0') && qq != "123456789",
+                "{qq}"
+            );
+            assert_eq!(found_as(&d, &format!("QQ：{qq}")), ["QQ"], "{qq}");
+            let wx = sur("WECHAT_ID", "zhang_san88", seed);
+            assert_eq!(wx.len(), 11, "{wx}");
+            assert_eq!(&wx[5..6], "_", "{wx}");
+            assert_eq!(found_as(&d, &format!("微信：{wx}")), ["WECHAT_ID"], "{wx}");
+            let gen = sur("WECHAT_ID", "wxid_k2j4h5g6f7d8", seed);
+            assert!(
+                gen.starts_with("wxid_") && gen != "wxid_k2j4h5g6f7d8",
+                "{gen}"
+            );
+        }
     }
 
     #[test]

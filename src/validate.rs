@@ -35,6 +35,7 @@ pub fn lookup(name: &str) -> Option<Validator> {
         "token_body" => token_body,
         "person_name" => person_name,
         "date" => date,
+        "wechat_id" => wechat_id,
         _ => return None,
     })
 }
@@ -67,6 +68,7 @@ pub const NAMES: &[&str] = &[
     "token_body",
     "url_credentials",
     "us_ssn",
+    "wechat_id",
 ];
 
 /// Iterates over the ASCII digits of `s` as values 0..=9.
@@ -943,6 +945,16 @@ fn date(s: &str) -> bool {
 /// A Chinese mobile number: 11 digits starting 1[3-9], after an optional 86 or 0086
 /// country code. A validator of its own, so that overlap resolution (validated first)
 /// does not hand a `+86 139…` number to a weaker national rule.
+/// A WeChat id as WeChat allows one: 6 to 20 characters, a letter first, then letters,
+/// digits, `_` and `-`.
+fn wechat_id(s: &str) -> bool {
+    let b = s.as_bytes();
+    (6..=20).contains(&b.len())
+        && b[0].is_ascii_alphabetic()
+        && b.iter()
+            .all(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'-')
+}
+
 fn cn_mobile(s: &str) -> bool {
     with_digits(s, |d| {
         let national = match d.len() {
@@ -1035,6 +1047,15 @@ mod tests {
         ] {
             assert!(!password_value(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn wechat_id_lengths() {
+        assert!(wechat_id("lucy_2") && wechat_id("a-b_c1234567890123x9"));
+        assert!(
+            !wechat_id("lucy2") && !wechat_id("1lucy2020") && !wechat_id("a-b_c1234567890123x90")
+        );
+        assert!(!wechat_id("lucy.2020"));
     }
 
     #[test]

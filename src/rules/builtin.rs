@@ -17,6 +17,10 @@ pub(crate) const FILES: &[(&str, &str)] = &[
         include_str!("../../patterns/pii/finance.toml"),
     ),
     (
+        "pii/messaging.toml",
+        include_str!("../../patterns/pii/messaging.toml"),
+    ),
+    (
         "pii/network.toml",
         include_str!("../../patterns/pii/network.toml"),
     ),
