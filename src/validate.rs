@@ -302,7 +302,17 @@ pub fn cn_id_check_char(first17: &[u8]) -> u8 {
 /// An 18-character CN resident ID: province prefix, real birth date (1900 to 2099), and the
 /// ISO 7064 MOD 11-2 check character (`X` allowed, either case).
 fn cn_resident_id(s: &str) -> bool {
-    let b = s.as_bytes();
+    // Grouped forms (`110105 19491231 002X`) are checked without their separators.
+    let mut buf = [0u8; 18];
+    let mut n = 0;
+    for &c in s.as_bytes().iter().filter(|&&c| c != b' ' && c != b'-') {
+        if n == buf.len() {
+            return false;
+        }
+        buf[n] = c;
+        n += 1;
+    }
+    let b = &buf[..n];
     if b.len() != 18 || !b[..17].iter().all(u8::is_ascii_digit) {
         return false;
     }
@@ -970,6 +980,26 @@ fn cn_mobile(s: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cn_resident_id_grouped_or_not() {
+        for good in [
+            "11010519491231002X",
+            "110105 19491231 002x",
+            "110105-19491231-002X",
+            "110105 1949 1231 002X",
+        ] {
+            assert!(cn_resident_id(good), "{good}");
+        }
+        for bad in [
+            "110105 19491231 0021",
+            "110105194912310021",
+            "11010519491231002X0",
+            "110105 19491231 002X 1",
+        ] {
+            assert!(!cn_resident_id(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn digits_spill_to_the_heap_intact() {
