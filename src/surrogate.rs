@@ -90,7 +90,7 @@ pub fn write_surrogate(entity: &str, original: &str, digest: &[u8; 32], out: &mu
             "URL_WITH_CREDENTIALS" => url_credentials(r, original),
             "JWT" => jwt(r, original),
             "PRIVATE_KEY" => pem(r, original),
-            "AWS_ACCESS_KEY" | "AWS_SECRET_KEY" | "GITHUB_TOKEN" | "SLACK_TOKEN"
+            "AWS_ACCESS_KEY" | "AWS_SECRET_KEY" | "AZURE_KEY" | "GITHUB_TOKEN" | "SLACK_TOKEN"
             | "GOOGLE_API_KEY" | "STRIPE_KEY" | "OPENAI_KEY" => {
                 let keep = secret_prefix_len(original);
                 same_shape(r, original, keep)

@@ -41,6 +41,10 @@ pub(crate) const FILES: &[(&str, &str)] = &[
         include_str!("../../patterns/secrets/aws.toml"),
     ),
     (
+        "secrets/azure.toml",
+        include_str!("../../patterns/secrets/azure.toml"),
+    ),
+    (
         "secrets/generic.toml",
         include_str!("../../patterns/secrets/generic.toml"),
     ),
