@@ -111,9 +111,8 @@ pub struct Scratch {
     lines: Vec<(usize, usize)>,
     cells: Vec<(usize, usize)>,
     columns: Vec<(usize, u32)>,
-    /// The folded view of a text that needs one, and its byte map back to the text.
-    folded: String,
-    fold_map: Vec<usize>,
+    /// The folded view of a text that needs one.
+    folded: crate::fold::Folded,
 }
 
 impl std::fmt::Debug for Detector {
@@ -220,8 +219,7 @@ impl Detector {
             lines: Vec::new(),
             cells: Vec::new(),
             columns: Vec::new(),
-            folded: String::new(),
-            fold_map: Vec::new(),
+            folded: crate::fold::Folded::default(),
         }
     }
 
@@ -249,29 +247,30 @@ impl Detector {
 
     /// Appends the findings in `text` to `out`, sorted by start and non-overlapping.
     ///
-    /// Text with full-width digits or letters, or with no-break or ideographic spaces, is
-    /// scanned in its folded view (see [`crate::width`]); the findings' offsets are those of
-    /// `text`.
+    /// Text with full-width digits or letters, unusual spaces or dashes, or an encoded `@`
+    /// is also scanned in its folded view (see [`crate::fold`]), and the candidates of both
+    /// scans, in `text`'s offsets, compete in one overlap resolution. Both, because folding
+    /// can also take a boundary away: in `ＴＥＬ．13912345678` the folded `.` is no
+    /// boundary for a phone number, the written `．` is.
     pub fn find(&self, text: &str, scratch: &mut Scratch, out: &mut Vec<Finding>) {
+        scratch.candidates.clear();
+        self.collect(text, scratch);
         let mut folded = std::mem::take(&mut scratch.folded);
-        let mut map = std::mem::take(&mut scratch.fold_map);
-        if crate::width::fold_with_map(text, &mut folded, &mut map) {
-            let base = out.len();
-            self.find_folded(&folded, scratch, out);
-            for f in &mut out[base..] {
-                f.start = map[f.start];
-                f.end = map[f.end];
+        if folded.fold(text) {
+            let first = scratch.candidates.len();
+            self.collect(folded.text(), scratch);
+            for f in &mut scratch.candidates[first..] {
+                f.start = folded.original_offset(f.start);
+                f.end = folded.original_offset(f.end);
             }
-        } else {
-            self.find_folded(text, scratch, out);
+            folded.shrink();
         }
         scratch.folded = folded;
-        scratch.fold_map = map;
+        self.resolve(text, scratch, out);
     }
 
-    /// [`Detector::find`] of text that needs no folding.
-    fn find_folded(&self, text: &str, scratch: &mut Scratch, out: &mut Vec<Finding>) {
-        scratch.candidates.clear();
+    /// Adds the candidates of every pass over `text` to `scratch.candidates`.
+    fn collect(&self, text: &str, scratch: &mut Scratch) {
         if let Some(pass) = &self.always {
             self.scan(pass, text, (0, text.len(), text.len()), None, scratch);
         }
@@ -327,7 +326,6 @@ impl Detector {
         if !self.table.is_empty() && memchr::memchr(b'\n', text.as_bytes()).is_some() {
             self.scan_tables(text, scratch);
         }
-        self.resolve(text, scratch, out);
     }
 
     /// Convenience wrapper around [`Detector::find`] that allocates.
@@ -640,7 +638,8 @@ impl Detector {
                         let cut = trim_value_end(text, last.start, f.start);
                         let lc = &self.compiled[last.rule as usize];
                         let rest = &text[last.start..cut];
-                        if rest.chars().nth(1).is_some() && lc.validator.is_none_or(|v| v(rest)) {
+                        let valid = || lc.validator.is_none_or(|v| v(&crate::fold::fold(rest)));
+                        if rest.chars().nth(1).is_some() && valid() {
                             last.end = cut;
                             out.push(f);
                         } else {
@@ -675,15 +674,15 @@ impl Detector {
 
     /// The canonical form of a finding's value, the input of its pseudonym: the value
     /// itself when already canonical, else `buf` (see [`normalize_into`]).
-    /// A value written in full-width forms is folded first (see [`crate::width`]), so it
+    /// A value written in full-width forms is folded first (see [`crate::fold`]), so it
     /// gets the pseudonym of its ASCII twin.
     pub fn normalize_into<'a>(&self, f: &Finding, text: &'a str, buf: &'a mut String) -> &'a str {
         let rule = self.rule(f.rule);
         let value = &text[f.start..f.end];
         let cc = rule.country_code.as_deref();
-        if let Cow::Owned(folded) = crate::width::fold(value) {
+        if let Cow::Owned(folded) = crate::fold::fold(value) {
             if normalize_into(rule.normalize, cc, &folded, buf) == Normalized::Value {
-                *buf = folded;
+                buf.push_str(&folded);
             }
             return buf;
         }
@@ -1504,6 +1503,46 @@ mod tests {
         // Validators judge the folded digits: a full-width number that fails Luhn or the
         // ID checksum is left alone, as its ASCII twin is.
         assert!(entities(&d, "卡号４１１１１１１１１１１１１１１２").is_empty());
+        // Folding must not take a written boundary away: an ASCII value next to a
+        // full-width letter or dot is found as it was before folding.
+        for (text, ty, v) in [
+            ("ＴＥＬ．13912345678", "PHONE", "13912345678"),
+            ("ｍｏｂｉｌｅ13912345678", "PHONE", "13912345678"),
+            ("卡号4111111111111111ｘ", "CREDIT_CARD", "4111111111111111"),
+            (
+                "身份证11010519491231002Xａ",
+                "CN_RESIDENT_ID",
+                "11010519491231002X",
+            ),
+            ("IP 192.168.1.20ａ", "IPV4", "192.168.1.20"),
+        ] {
+            assert_eq!(entities(&d, text), vec![e(ty, v)], "{text}");
+        }
+        assert_eq!(
+            entities(
+                &d,
+                "电话：138\u{202f}1234\u{2009}5678；座机０１０‐６２３４５６７８"
+            ),
+            vec![
+                e("PHONE", "138\u{202f}1234\u{2009}5678"),
+                e("PHONE", "０１０‐６２３４５６７８")
+            ]
+        );
+        // Crawled pages keep `@` URL- or HTML-encoded.
+        assert_eq!(
+            entities(&d, "<a href=\"mailto:alice%40example.com?subject=hi\">"),
+            vec![e("EMAIL", "alice%40example.com")]
+        );
+        assert_eq!(
+            entities(
+                &d,
+                "write to bob&#64;example.org or carol&commat;example.net"
+            ),
+            vec![
+                e("EMAIL", "bob&#64;example.org"),
+                e("EMAIL", "carol&commat;example.net")
+            ]
+        );
         assert!(entities(&d, "身份证１１０１０５１９４９１２３１００２１").is_empty());
     }
 

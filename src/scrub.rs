@@ -158,11 +158,12 @@ impl Scrubber {
             return Vec::new();
         };
         // Every string value asks: the common label (`text`, `content`) costs one scan of
-        // a few bytes and no allocation.
+        // a few bytes and no allocation. A full-width label (`ｐｈｏｎｅ`) reads as ASCII.
+        let label = crate::fold::fold(label);
         let written: std::borrow::Cow<'_, str> = if label.contains(['\n', '\r']) {
             label.replace(['\n', '\r'], " ").into()
         } else {
-            label.into()
+            label
         };
         let mut out = Vec::new();
         if self.detector.is_label(&written) {
@@ -303,8 +304,14 @@ impl Scrubber {
             let normalized = self.detector.normalize_into(f, text, &mut scratch.norm);
             let at = out.len();
             // A surrogate keeps the value's format: it must see the ASCII the detector saw,
-            // or it would copy full-width digits through as "separators".
-            let original = crate::width::fold(&text[f.start..f.end]);
+            // or it would copy full-width digits through as "separators". The other styles
+            // do not read it.
+            let raw = &text[f.start..f.end];
+            let original = if self.pseudonymizer.style() == crate::pseudonym::Style::Surrogate {
+                crate::fold::fold(raw)
+            } else {
+                raw.into()
+            };
             self.pseudonymizer
                 .write_token(&rule.entity, normalized, &original, &mut out);
             scratch.written.push((at, out.len()));
@@ -390,6 +397,9 @@ mod tests {
             assert!(s
                 .scrub_labeled(Some("note"), "4155552671", &mut sc, &mut c)
                 .is_none());
+            // A full-width key labels as its ASCII twin does.
+            let wide = s.scrub_labeled(Some("ｐｈｏｎｅ"), "4155552671", &mut sc, &mut c);
+            assert!(wide.is_some_and(|p| !p.contains("4155552671")), "{style:?}");
             assert!(s
                 .scrub_labeled(None, "4155552671", &mut sc, &mut c)
                 .is_none());
@@ -460,8 +470,9 @@ mod tests {
         assert!(s.scrub(token, &mut sc, &mut c).is_none());
     }
 
-    /// A value written in full-width forms gets the pseudonym of its ASCII twin in every
-    /// style, and a surrogate copies none of its full-width digits through.
+    /// A value written in full-width forms, or with an encoded `@`, gets the pseudonym of
+    /// its plain twin in every style, and a surrogate copies none of its full-width digits
+    /// through.
     #[test]
     fn full_width_values_get_the_ascii_pseudonym() {
         let k = Key::from_material(&[7u8; 32]).unwrap();
@@ -476,6 +487,11 @@ mod tests {
             assert!(!wide.contains(|c| ('０'..='９').contains(&c)), "{style:?}");
             assert_eq!(
                 scrub("ａｌｉｃｅ＠ｅｘａｍｐｌｅ．ｃｏｍ"),
+                scrub("alice@example.com"),
+                "{style:?}"
+            );
+            assert_eq!(
+                scrub("alice%40example.com"),
                 scrub("alice@example.com"),
                 "{style:?}"
             );

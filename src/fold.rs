@@ -1,0 +1,293 @@
+//! Folding: a second view of a text for detection to scan.
+//!
+//! Chinese and Japanese text often writes numbers, e-mail addresses and codes in
+//! full-width forms (`电话：１３８００１３８０００`, `ａｂｃ＠ｅｘａｍｐｌｅ．ｃｏｍ`); text
+//! copied from web pages and word processors separates digit groups with no-break, thin
+//! or ideographic spaces and Unicode dashes; and crawled pages keep e-mail addresses URL-
+//! or HTML-encoded (`mailto:alice%40example.com`, `alice&#64;example.com`). The rules are
+//! written for plain ASCII; rather than double every class of every pattern, detection
+//! also scans a folded copy in which those forms are their ASCII selves, and maps what it
+//! finds back to the original's byte offsets (see `Detector::find`). A value's pseudonym
+//! is keyed by its folded form, so `１３８…` and `138…`, or `a%40b.com` and `a@b.com`, get
+//! the same one.
+//!
+//! Only what stands for an ASCII character inside a value is folded: the full-width
+//! digits, letters and `＠ ＋ － ． ／ ＝ ＿`; the ideographic space; the encodings of `@`
+//! (`%40`, `&#64;`, `&#x40;`, `&commat;`); and, between two digits, the no-break and other
+//! fixed-width spaces, the Unicode hyphens and dashes and the minus sign. Full-width
+//! punctuation that rules name themselves (`：，（）！`) is left as written.
+
+use std::borrow::Cow;
+
+/// The ASCII character that `c` stands for, if detection should read it as one (the
+/// spaces and dashes only between digits: see `folds_at`).
+#[inline]
+pub fn fold_char(c: char) -> Option<char> {
+    match c {
+        '\u{ff10}'..='\u{ff19}'
+        | '\u{ff20}'..='\u{ff3a}'
+        | '\u{ff41}'..='\u{ff5a}'
+        | '\u{ff0b}'
+        | '\u{ff0d}'
+        | '\u{ff0e}'
+        | '\u{ff0f}'
+        | '\u{ff1d}'
+        | '\u{ff3f}' => char::from_u32(c as u32 - 0xfee0),
+        '\u{a0}' | '\u{2000}'..='\u{200a}' | '\u{202f}' | '\u{205f}' | '\u{3000}' => Some(' '),
+        '\u{2010}'..='\u{2015}' | '\u{2212}' => Some('-'),
+        _ => None,
+    }
+}
+
+/// The encodings of `@` that crawled text keeps.
+const AT_FORMS: &[&str] = &["%40", "&#64;", "&#064;", "&#x40;", "&#X40;", "&commat;"];
+
+/// What starts at byte `i` of `text` (a character boundary), if it folds: its ASCII
+/// character and its length in `text`. Tests the bytes before decoding anything: this
+/// runs at every `，`, `。`, curly quote and `&` of a text.
+///
+/// A text that folds is scanned twice, so forms that prose uses on their own are folded
+/// only where they can be part of a value: the no-break, thin and other fixed-width
+/// spaces and the dashes only between two digits (`+33 1 42…`, `010‐1234`), not in
+/// `Tél :` or an em dash between words. The ideographic space, the full-width forms and
+/// the encoded `@` fold wherever they are.
+#[inline]
+fn folds_at(text: &str, i: usize) -> Option<(char, usize)> {
+    let b = &text.as_bytes()[i..];
+    let decode = || text[i..].chars().next().and_then(fold_char);
+    match *b {
+        [b'%' | b'&', ..] => AT_FORMS
+            .iter()
+            .find(|f| b.starts_with(f.as_bytes()))
+            .map(|f| ('@', f.len())),
+        [0xe3, 0x80, 0x80, ..] => Some((' ', 3)),
+        [0xc2, 0xa0, ..] => between_digits(text, i, 2).then_some((' ', 2)),
+        [0xe2, 0x80, 0x80..=0x8a | 0x90..=0x95 | 0xaf, ..]
+        | [0xe2, 0x81, 0x9f, ..]
+        | [0xe2, 0x88, 0x92, ..] => decode()
+            .filter(|_| between_digits(text, i, 3))
+            .map(|a| (a, 3)),
+        // Only the third bytes that fold: `，：（）！？；` (`EF BC 8C`, `9A`, …) fail here,
+        // undecoded.
+        [0xef, 0xbc, 0x8b | 0x8d..=0x99 | 0x9d | 0xa0..=0xba | 0xbf, ..]
+        | [0xef, 0xbd, 0x81..=0x9a, ..] => decode().map(|a| (a, 3)),
+        _ => None,
+    }
+}
+
+/// Is the `len`-byte character at `i` between two digits, ASCII or full-width?
+fn between_digits(text: &str, i: usize, len: usize) -> bool {
+    let digit =
+        |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit() || ('０'..='９').contains(&c));
+    digit(text[..i].chars().next_back()) && digit(text[i + len..].chars().next())
+}
+
+/// Does `text` hold anything that folds? Looks only at the bytes a folded form starts
+/// with (`0xC2`, `0xE2`, `0xEF`, `%`, `&`) and the bytes after them, and for the
+/// ideographic space as a whole: its lead byte `0xE3` also starts every kana and `。`.
+pub fn needs_fold(text: &str) -> bool {
+    first_fold(text).is_some()
+}
+
+/// Byte offset of the first form that folds.
+fn first_fold(text: &str) -> Option<usize> {
+    static IDEOGRAPHIC_SPACE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
+        std::sync::LazyLock::new(|| memchr::memmem::Finder::new("\u{3000}"));
+    let b = text.as_bytes();
+    let mut first = IDEOGRAPHIC_SPACE.find(b).unwrap_or(b.len());
+    // None of these bytes can be a UTF-8 continuation byte, so each hit is a character
+    // boundary.
+    if let Some(i) =
+        memchr::memchr3_iter(0xef, 0xe2, 0xc2, &b[..first]).find(|&i| folds_at(text, i).is_some())
+    {
+        first = i;
+    }
+    if let Some(i) =
+        memchr::memchr2_iter(b'%', b'&', &b[..first]).find(|&i| folds_at(text, i).is_some())
+    {
+        first = i;
+    }
+    (first < b.len()).then_some(first)
+}
+
+/// The folded view of `text`, borrowed when nothing folds.
+pub fn fold(text: &str) -> Cow<'_, str> {
+    let mut f = Folded::default();
+    if f.fold(text) {
+        Cow::Owned(f.text)
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
+/// A reusable folded view and the way back to the original's offsets.
+#[derive(Default)]
+pub struct Folded {
+    text: String,
+    /// One entry per folded form, in order: its offset in `text`, and its offset and
+    /// length in the original. Everything between two entries was copied as it was.
+    units: Vec<(u32, u32, u32)>,
+}
+
+impl Folded {
+    /// Folds `text` into this view. Returns false, and leaves the view empty, when nothing
+    /// folds (or the text is beyond 4 GiB, which no record is).
+    pub fn fold(&mut self, text: &str) -> bool {
+        self.text.clear();
+        self.units.clear();
+        let Some(first) = first_fold(text).filter(|_| u32::try_from(text.len()).is_ok()) else {
+            return false;
+        };
+        self.text.push_str(&text[..first]);
+        let mut at = first;
+        while at < text.len() {
+            match folds_at(text, at) {
+                Some((a, len)) => {
+                    self.units
+                        .push((self.text.len() as u32, at as u32, len as u32));
+                    self.text.push(a);
+                    at += len;
+                }
+                None => {
+                    let len = text[at..].chars().next().map_or(1, char::len_utf8);
+                    self.text.push_str(&text[at..at + len]);
+                    at += len;
+                }
+            }
+        }
+        true
+    }
+
+    /// The folded text.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// The original's byte offset of byte offset `x` of the folded text (a character
+    /// boundary, or its end).
+    pub fn original_offset(&self, x: usize) -> usize {
+        let k = self.units.partition_point(|u| (u.0 as usize) < x);
+        match (self.units.get(k), k.checked_sub(1).map(|p| self.units[p])) {
+            (Some(u), _) if u.0 as usize == x => u.1 as usize,
+            (_, None) => x,
+            // Past a folded form (one byte here, `len` there): the copied bytes since.
+            (_, Some((f, r, len))) => (r + len) as usize + (x - f as usize - 1),
+        }
+    }
+
+    /// Drops buffers grown by an outsized text, so that one huge record does not keep its
+    /// memory for the rest of a run.
+    pub fn shrink(&mut self) {
+        const KEEP: usize = 1 << 20;
+        if self.text.capacity() > KEEP {
+            self.text = String::new();
+        }
+        if self.units.capacity() > KEEP / 12 {
+            self.units = Vec::new();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn folds_digits_letters_spaces_dashes_and_encoded_at_only() {
+        assert_eq!(
+            fold("电话：１３８\u{3000}００１３\u{a0}８０００，ａｂｃ＠ｘ．ｃｏｍ（Ｘ）"),
+            "电话：138 0013 8000，abc@x.com（X）"
+        );
+        assert_eq!(
+            fold("138\u{202f}1234\u{2009}5678 ０１０‐１２３ x＝y／z"),
+            "138 1234 5678 010-123 x=y/z"
+        );
+        // Spaces and dashes that prose uses on their own stay, and do not make a text fold.
+        assert!(!needs_fold("Tél\u{a0}: prix — 20\u{202f}€ !"));
+        assert_eq!(fold("Tél\u{a0}: 1\u{a0}2 —x"), "Tél\u{a0}: 1 2 —x");
+        assert!(matches!(fold("电话：13800138000。"), Cow::Borrowed(_)));
+        assert_eq!(
+            fold("mailto:a%40b.com &#64; &#x40; &commat; &#6; %4 100% &amp;"),
+            "mailto:a@b.com @ @ @ &#6; %4 100% &amp;"
+        );
+        assert!(!needs_fold("50% off & more, 100%4"));
+        // Lead bytes of folded forms, starting characters that do not fold.
+        assert!(!needs_fold("「你好」、。，：¡～“quoted”…•§\u{feff}｡"));
+    }
+
+    #[test]
+    fn offsets_point_at_the_original_characters() {
+        let text = "a１b\u{3000}中ｃ%40d";
+        let mut f = Folded::default();
+        assert!(f.fold(text));
+        assert_eq!(f.text(), "a1b 中c@d");
+        let at = |x| f.original_offset(x);
+        assert_eq!(&text[at(1)..at(2)], "１");
+        assert_eq!(&text[at(3)..at(4)], "\u{3000}");
+        assert_eq!(&text[at(4)..at(7)], "中");
+        assert_eq!(&text[at(7)..at(8)], "ｃ");
+        assert_eq!(&text[at(8)..at(9)], "%40");
+        assert_eq!(&text[at(9)..at(10)], "d");
+    }
+
+    /// A text of many folded forms keeps a map of its forms, not of its bytes, and gives
+    /// the memory back when told.
+    #[test]
+    fn huge_texts_do_not_keep_their_memory() {
+        let text = "中".repeat(1 << 20) + "\u{3000}";
+        let mut f = Folded::default();
+        assert!(f.fold(&text));
+        assert_eq!(f.units.len(), 1);
+        f.shrink();
+        assert_eq!(f.text.capacity(), 0);
+    }
+
+    fn mixed() -> impl Strategy<Value = String> {
+        let pieces = prop::sample::select(vec![
+            "a", "Z", "7", "@", ".", " ", "，", "：", "。", "中", "é", "😀", "§", "\u{feff}", "｡",
+            "１", "ｚ", "Ｑ", "＠", "．", "－", "＋", "＿", "＝", "\u{3000}", "\u{a0}", "\u{202f}",
+            "\u{2014}", "\u{2010}", "“", "%40", "%4", "%", "0", "&#64;", "&#x40;", "&commat;",
+            "&#6", "&", "#", ";",
+        ]);
+        prop::collection::vec(pieces, 0..40).prop_map(|v| v.concat())
+    }
+
+    /// What a form folds to, judged alone (no digits around it to ask about).
+    fn fold_form(form: &str) -> Option<char> {
+        if AT_FORMS.contains(&form) {
+            return Some('@');
+        }
+        let mut cs = form.chars();
+        let c = cs.next()?;
+        cs.next().is_none().then(|| fold_char(c)).flatten()
+    }
+
+    proptest! {
+        /// The folded text, character by character, maps back onto the original: each
+        /// character is either copied or the fold of the form it came from; offsets rise
+        /// and the ends meet.
+        #[test]
+        fn characters_map_back(text in mixed()) {
+            let mut f = Folded::default();
+            if !f.fold(&text) {
+                prop_assert!(!needs_fold(&text));
+                prop_assert_eq!(fold(&text), text.as_str());
+                return Ok(());
+            }
+            let out = f.text();
+            prop_assert_eq!(out, fold(&text));
+            prop_assert_eq!(f.original_offset(0), 0);
+            prop_assert_eq!(f.original_offset(out.len()), text.len());
+            for (s, c) in out.char_indices() {
+                let (a, b) = (f.original_offset(s), f.original_offset(s + c.len_utf8()));
+                prop_assert!(a < b && text.is_char_boundary(a) && text.is_char_boundary(b));
+                let orig = &text[a..b];
+                prop_assert!(
+                    orig.chars().eq([c]) || fold_form(orig) == Some(c),
+                    "{:?} at {} came from {:?}", c, s, orig
+                );
+            }
+        }
+    }
+}
