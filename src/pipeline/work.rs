@@ -266,7 +266,7 @@ impl Worker<'_> {
                         out.push(b'\n');
                     }
                     p.rules.append(&mut s.found);
-                    let sketch = self.near(s, &mut p.bands);
+                    let sketch = self.near(&s.norm, &mut s.sig, &mut p.bands);
                     p.recs.push(OutRec {
                         ordinal: item.line,
                         end: out.len(),
@@ -353,28 +353,30 @@ impl Worker<'_> {
         } else {
             json::splice(text, edits, out);
         }
-        Ok(self.fingerprint(s))
+        Ok(self.fingerprint(&s.content, &mut s.norm))
     }
 
-    /// MinHash of the normalized content left in `s.norm` by the fingerprint: appends the
-    /// band hashes and returns the sketch (none for text without a shingle).
-    fn near(&self, s: &mut Scratch, bands: &mut Vec<u64>) -> Option<Sketch> {
+    /// MinHash of the normalized content left in `norm` by [`Worker::fingerprint`]:
+    /// appends the band hashes and returns the sketch (none for text without a shingle).
+    fn near(&self, norm: &str, sig: &mut Signature, bands: &mut Vec<u64>) -> Option<Sketch> {
         let hasher = self.minhasher?;
-        hasher.signature(&s.norm, &mut s.sig);
-        if s.sig.is_empty() {
+        hasher.signature(norm, sig);
+        if sig.is_empty() {
             return None;
         }
-        bands.extend_from_slice(s.sig.band_hashes());
-        Some(s.sig.sketch())
+        bands.extend_from_slice(sig.band_hashes());
+        Some(sig.sketch())
     }
 
-    fn fingerprint(&self, s: &mut Scratch) -> u128 {
+    /// The exact-dedup fingerprint of a record's content, leaving its normalized form in
+    /// `norm` for [`Worker::near`]; 0 with dedup off.
+    fn fingerprint(&self, content: &Content, norm: &mut String) -> u128 {
         if !self.dedup_on {
             return 0;
         }
-        s.norm.clear();
-        dedup_normalize_into(s.content.pick(self.dedup.is_some()), &mut s.norm);
-        self.fingerprinter.fingerprint(&s.norm)
+        norm.clear();
+        dedup_normalize_into(content.pick(self.dedup.is_some()), norm);
+        self.fingerprinter.fingerprint(norm)
     }
 
     fn rows(
@@ -390,18 +392,70 @@ impl Worker<'_> {
         p.records_read = n as u64;
         // Rule ids per row: the rewrite visits rows in order.
         let mut row_rules: Vec<(usize, u32)> = Vec::new();
+        // Per row: fingerprint, end of its band hashes in `bands`, sketch.
+        let mut fps: Vec<(u128, usize, Option<Sketch>)> = Vec::new();
         let clean = {
-            let Scratch { scrub, found, .. } = s;
-            // Map keys are scrubbed like values (and counted), as JSON object keys are.
-            columnar::rewrite_strings(batch, &self.scan, &mut |row, path, value, key| {
-                found.clear();
-                let label = label_of(path, key);
-                let out = self
-                    .scrubber
-                    .scrub_labeled(label.as_deref(), value, scrub, found);
-                row_rules.extend(found.iter().map(|&r| (row, r)));
-                out
-            })
+            let Scratch {
+                scrub,
+                found,
+                content,
+                norm,
+                sig,
+                ..
+            } = s;
+            content.clear();
+            let mut cur = 0usize;
+            // A row's content is complete: its fingerprint, band hashes and sketch, as for
+            // a JSON record.
+            let mut row_done = |content: &mut Content| {
+                let fp = self.fingerprint(content, norm);
+                let sketch = self.near(norm, sig, &mut p.bands);
+                fps.push((fp, p.bands.len(), sketch));
+                content.clear();
+            };
+            // With dedup on, every string is visited: the unscanned ones are content too,
+            // as in a JSON record. Content is the scrubbed value under the path as read,
+            // the one JSON records use, so that `--field` and `--dedup-field` judge a map's
+            // values under its keys as written even where a key is scrubbed.
+            let all = Selection::all();
+            let visit = if self.dedup_on { &all } else { &self.scan };
+            let rewritten =
+                columnar::rewrite_strings(batch, visit, &mut |row, path, value, key| {
+                    let scanned = !self.dedup_on || self.scan.selects(path);
+                    let out = if scanned {
+                        found.clear();
+                        // Map keys are scrubbed like values (and counted), as JSON object
+                        // keys are.
+                        let label = label_of(path, key);
+                        let out =
+                            self.scrubber
+                                .scrub_labeled(label.as_deref(), value, scrub, found);
+                        row_rules.extend(found.iter().map(|&r| (row, r)));
+                        out
+                    } else {
+                        None
+                    };
+                    if self.dedup_on {
+                        while cur < row {
+                            row_done(content);
+                            cur += 1;
+                        }
+                        // Keys are scrubbed but are not content, as in `record`: dedup
+                        // compares values.
+                        if !key {
+                            let v = out.as_deref().unwrap_or(value);
+                            content.add(self.dedup.as_ref(), scanned, path, v);
+                        }
+                    }
+                    out
+                });
+            if rewritten.is_ok() && self.dedup_on {
+                while cur < n {
+                    row_done(content);
+                    cur += 1;
+                }
+            }
+            rewritten
         };
         let clean = match clean {
             Ok(c) => c,
@@ -421,7 +475,6 @@ impl Worker<'_> {
                 return;
             }
         };
-        let fps = self.row_fingerprints(&clean, s, &mut p.bands);
         let mut rr = row_rules.into_iter().peekable();
         // Returned to the pool by the ordered side, like the lines of a JSONL batch.
         let mut lines = self.bufs.bytes.take(0);
@@ -453,63 +506,6 @@ impl Worker<'_> {
             OutputFormat::Jsonl => Body::Lines(lines),
             OutputFormat::Parquet => Body::Rows(clean),
         };
-    }
-
-    /// Per row: fingerprint, end of its band hashes in `bands`, sketch; by the same
-    /// content rule as JSON records.
-    fn row_fingerprints(
-        &self,
-        clean: &RecordBatch,
-        s: &mut Scratch,
-        bands: &mut Vec<u64>,
-    ) -> Vec<(u128, usize, Option<Sketch>)> {
-        let n = clean.num_rows();
-        if !self.dedup_on {
-            return Vec::new();
-        }
-        let mut fps = Vec::with_capacity(n);
-        let mut cur = 0usize;
-        let dedup = self.dedup.as_ref();
-        let Scratch {
-            content, norm, sig, ..
-        } = s;
-        content.clear();
-        let explicit = dedup.is_some();
-        let minhasher = self.minhasher;
-        let mut finish = |content: &mut Content,
-                          norm: &mut String,
-                          fps: &mut Vec<(u128, usize, Option<Sketch>)>| {
-            norm.clear();
-            dedup_normalize_into(content.pick(explicit), norm);
-            let fp = self.fingerprinter.fingerprint(norm);
-            let mut sketch = None;
-            if let Some(h) = minhasher {
-                h.signature(norm, sig);
-                if !sig.is_empty() {
-                    bands.extend_from_slice(sig.band_hashes());
-                    sketch = Some(sig.sketch());
-                }
-            }
-            fps.push((fp, bands.len(), sketch));
-            content.clear();
-        };
-        let all = Selection::all();
-        columnar::visit_strings(clean, &all, &mut |row, path, value, key| {
-            while cur < row {
-                finish(content, norm, &mut fps);
-                cur += 1;
-            }
-            // Keys are scrubbed but are not content, as in `record`: dedup compares values.
-            if !key {
-                let scanned = self.scan.selects(path);
-                content.add(dedup, scanned, path, value);
-            }
-        });
-        while cur < n {
-            finish(content, norm, &mut fps);
-            cur += 1;
-        }
-        fps
     }
 
     /// The text a reject keeps: the record with every string scrubbed, when the line is

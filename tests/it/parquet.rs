@@ -276,6 +276,42 @@ fn map_keys_are_scrubbed_as_json_keys_are() {
     assert!(keys.iter().all(|k| !k.contains("@example.")), "{keys:?}");
 }
 
+/// `--dedup-field` names a map value by its key as written, for Parquet as for JSONL,
+/// even where the key itself is scrubbed.
+#[test]
+fn dedup_field_under_a_scrubbed_map_key_matches_jsonl() {
+    use arrow_array::builder::{MapBuilder, StringBuilder};
+    use std::sync::Arc;
+    let d = Dir::new();
+    let mut m = MapBuilder::new(None, StringBuilder::new(), StringBuilder::new());
+    for v in ["one", "two", "one"] {
+        m.keys().append_value("alice@example.com");
+        m.values().append_value(v);
+        m.append(true).unwrap();
+    }
+    let kv = arrow_array::RecordBatch::try_from_iter([(
+        "kv",
+        Arc::new(m.finish()) as arrow_array::ArrayRef,
+    )])
+    .unwrap();
+    write_parquet(&d.path("pq/a.parquet"), std::slice::from_ref(&kv));
+    let mut jsonl = Vec::new();
+    scrubline::columnar::json::write_jsonl(&kv, &mut jsonl).unwrap();
+    d.write("js/a.jsonl", &jsonl);
+    let field = [
+        "--dedup-field",
+        "kv[\"alice@example.com\"]",
+        "--no-near-dup",
+    ];
+    run(&d, "pq", "out_pq", &field).success();
+    run(&d, "js", "out_js", &field).success();
+    for out in ["out_pq", "out_js"] {
+        let totals = &manifest(&d.path(out))["totals"];
+        assert_eq!(totals["records_out"], 2, "{out}: {totals}");
+        assert_eq!(totals["duplicates_removed"], 1, "{out}: {totals}");
+    }
+}
+
 #[test]
 fn jsonl_to_parquet_and_back() {
     let d = Dir::new();
