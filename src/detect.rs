@@ -257,6 +257,11 @@ impl Detector {
         self.collect(text, scratch);
         let mut folded = std::mem::take(&mut scratch.folded);
         if folded.fold(text) {
+            // A written value that a full-width digit or letter goes on with was cut short
+            // by a boundary only the width makes; it spans the rest too.
+            for f in &mut scratch.candidates {
+                (f.start, f.end) = crate::fold::widen(text, f.start, f.end);
+            }
             let first = scratch.candidates.len();
             self.collect(folded.text(), scratch);
             for f in &mut scratch.candidates[first..] {
@@ -1527,6 +1532,11 @@ mod tests {
                 e("PHONE", "138\u{202f}1234\u{2009}5678"),
                 e("PHONE", "０１０‐６２３４５６７８")
             ]
+        );
+        // Nor does a full-width continuation of a written value stay behind.
+        assert_eq!(
+            entities(&d, "第１QQ：12345６７８９"),
+            vec![e("QQ", "12345６７８９")]
         );
         // Crawled pages keep `@` URL- or HTML-encoded.
         assert_eq!(

@@ -39,6 +39,33 @@ pub fn fold_char(c: char) -> Option<char> {
     }
 }
 
+/// The span `start..end` of `text`, grown over the full-width digits that continue it
+/// where its first or last character is a digit: in `QQ：12345６７８９` the scan of the text
+/// as written stops at `６`, where the number goes on. (Digits only: a letter after a
+/// value, `…002Xａ`, is as often a word, and would change the value's pseudonym.)
+pub fn widen(text: &str, start: usize, end: usize) -> (usize, usize) {
+    let digit = |c: char| fold_char(c).unwrap_or(c).is_ascii_digit();
+    let wide_digit = |c: &char| !c.is_ascii() && digit(*c);
+    let mut e = end;
+    if text[..end].chars().next_back().is_some_and(digit) {
+        e += text[end..]
+            .chars()
+            .take_while(wide_digit)
+            .map(char::len_utf8)
+            .sum::<usize>();
+    }
+    let mut s = start;
+    if text[start..].chars().next().is_some_and(digit) {
+        s -= text[..start]
+            .chars()
+            .rev()
+            .take_while(wide_digit)
+            .map(char::len_utf8)
+            .sum::<usize>();
+    }
+    (s, e)
+}
+
 /// The encodings of `@` that crawled text keeps.
 const AT_FORMS: &[&str] = &["%40", "&#64;", "&#064;", "&#x40;", "&#X40;", "&commat;"];
 
@@ -214,6 +241,21 @@ mod tests {
         assert!(!needs_fold("50% off & more, 100%4"));
         // Lead bytes of folded forms, starting characters that do not fold.
         assert!(!needs_fold("「你好」、。，：¡～“quoted”…•§\u{feff}｡"));
+    }
+
+    #[test]
+    fn widen_takes_the_full_width_digits_that_continue_a_number() {
+        let w = |t: &str, v: &str| {
+            let s = t.find(v).unwrap();
+            let (a, b) = widen(t, s, s + v.len());
+            t[a..b].to_string()
+        };
+        assert_eq!(w("QQ：12345６７８９ ok", "12345"), "12345６７８９");
+        assert_eq!(w("１２3456", "3456"), "１２3456");
+        assert_eq!(w("ab12ｃｄ", "ab12"), "ab12");
+        assert_eq!(w("002Xａ", "002X"), "002X");
+        assert_eq!(w("卡号4111ｘ", "4111"), "4111");
+        assert_eq!(w("x 12 y", "12"), "12");
     }
 
     #[test]

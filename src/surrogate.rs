@@ -162,11 +162,18 @@ fn redigit(r: &mut Rng, s: &str, keep: usize) -> String {
 fn phone(r: &mut Rng, original: &str) -> String {
     let t = original.trim_start();
     // Keep the country code (or trunk prefix) and the first digit of the subscriber
-    // number, so that the stand-in is still a plausible number of the same country.
-    let keep = if t.starts_with('+') {
+    // number, so that the stand-in is still a plausible number of the same country; for
+    // a Chinese mobile (`+86 1[3-9]…`, also written `0086`, or `86-` bare) the first two.
+    // (`keep` counts digits.)
+    let cn = ["+86", "86-", "86 "].iter().any(|p| t.starts_with(p));
+    let keep = if t.starts_with("0086") {
+        6
+    } else if cn {
+        4
+    } else if t.starts_with('+') {
         3
     } else if t.starts_with("00") {
-        4
+        5
     } else {
         2
     };
@@ -813,6 +820,17 @@ mod tests {
                 gen.starts_with("wxid_") && gen != "wxid_k2j4h5g6f7d8",
                 "{gen}"
             );
+            // A mobile after a bare country code stays a mobile: `86-1…`, `0086 1…`.
+            for v in ["86-13912345678", "86 139 1234 5678", "0086 13912345678"] {
+                let fake = sur("PHONE", v, seed);
+                let head = &v[..v.find('1').unwrap() + 1];
+                assert!(fake.starts_with(head) && fake != v, "{v} -> {fake}");
+                assert_eq!(
+                    found_as(&d, &format!("电话 {fake} 。")),
+                    ["PHONE"],
+                    "{fake}"
+                );
+            }
         }
     }
 

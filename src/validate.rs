@@ -36,6 +36,8 @@ pub fn lookup(name: &str) -> Option<Validator> {
         "person_name" => person_name,
         "date" => date,
         "wechat_id" => wechat_id,
+        "qq" => qq,
+        "azure_key" => azure_key,
         _ => return None,
     })
 }
@@ -44,6 +46,7 @@ pub fn lookup(name: &str) -> Option<Validator> {
 pub const NAMES: &[&str] = &[
     "address",
     "address_cn_strict",
+    "azure_key",
     "card",
     "cn_bank_card",
     "cn_mobile",
@@ -64,6 +67,7 @@ pub const NAMES: &[&str] = &[
     "phone_e164",
     "phone_national",
     "password_value",
+    "qq",
     "secret_entropy",
     "token_body",
     "url_credentials",
@@ -952,19 +956,74 @@ fn date(s: &str) -> bool {
     (1..=8).contains(&d) && s.chars().count() <= 40
 }
 
-/// A Chinese mobile number: 11 digits starting 1[3-9], after an optional 86 or 0086
-/// country code. A validator of its own, so that overlap resolution (validated first)
-/// does not hand a `+86 139…` number to a weaker national rule.
 /// A WeChat id as WeChat allows one: 6 to 20 characters, a letter first, then letters,
-/// digits, `_` and `-`.
+/// digits, `_` and `-`; or WeChat's generated `wxid_` and up to 24 letters and digits, at
+/// least one a digit (`wxid_mapping` is a variable). A mini-program's app id (`wx` and 16
+/// hex digits) is not a person's.
 fn wechat_id(s: &str) -> bool {
     let b = s.as_bytes();
+    if b.len() >= 5 && b[..5].eq_ignore_ascii_case(b"wxid_") {
+        let rest = &b[5..];
+        return (6..=24).contains(&rest.len())
+            && rest.iter().all(u8::is_ascii_alphanumeric)
+            && rest.iter().any(u8::is_ascii_digit);
+    }
+    let app_id = b.len() == 18
+        && b[..2].eq_ignore_ascii_case(b"wx")
+        && b[2..].iter().all(u8::is_ascii_hexdigit);
     (6..=20).contains(&b.len())
         && b[0].is_ascii_alphabetic()
         && b.iter()
             .all(|c| c.is_ascii_alphanumeric() || *c == b'_' || *c == b'-')
+        && !app_id
 }
 
+/// A QQ number: 5 to 11 digits, not a round count (`50000`) or a date (`20240115`), which
+/// is what a number after a bare "QQ" in prose often is. A mobile number used as the QQ
+/// number (`QQ：139 1234 5678`) is one too.
+fn qq(s: &str) -> bool {
+    with_digits(s, |d| {
+        let date = d.len() == 8
+            && matches!(d[..2], [1, 9] | [2, 0])
+            && real_date(
+                num_digits(&d[..4]),
+                num_digits(&d[4..6]),
+                num_digits(&d[6..8]),
+            );
+        (5..=11).contains(&d.len()) && d[0] != 0 && !d.ends_with(&[0, 0, 0]) && !date
+    })
+}
+
+/// The value of the digits `d` (0..=9 each).
+fn num_digits(d: &[u8]) -> u32 {
+    d.iter().fold(0, |n, &x| n * 10 + u32::from(x))
+}
+
+/// An Azure storage account key (64 bytes, 88 base64 characters) or a shared access key
+/// (32 bytes, 44), random enough to be one: placeholders (`YourAccountKeyGoesHere…==`,
+/// `abc…xyz0123…`) and the storage emulator's published key are not secrets.
+fn azure_key(s: &str) -> bool {
+    const EMULATOR: &str =
+        "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+    let shape = (s.len() == 88 && s.ends_with("==") && !s[..86].contains('='))
+        || (s.len() == 44 && s.ends_with('=') && !s[..43].contains('='));
+    let lower = s.to_ascii_lowercase();
+    let placeholder = [
+        "your",
+        "replace",
+        "placeholder",
+        "example",
+        "goeshere",
+        "abcdefgh",
+    ]
+    .iter()
+    .any(|w| lower.contains(w));
+    shape && s != EMULATOR && !placeholder && token_body(s)
+}
+
+/// A Chinese mobile number: 11 digits starting 1[3-9], after an optional 86 or 0086
+/// country code. A validator of its own, so that overlap resolution (validated first)
+/// does not hand a `+86 139…` number to a weaker national rule.
 fn cn_mobile(s: &str) -> bool {
     with_digits(s, |d| {
         let national = match d.len() {
@@ -1086,6 +1145,49 @@ mod tests {
             !wechat_id("lucy2") && !wechat_id("1lucy2020") && !wechat_id("a-b_c1234567890123x90")
         );
         assert!(!wechat_id("lucy.2020"));
+        assert!(wechat_id("wxid_k2j4h5g6f7d8") && wechat_id("WXID_abc123"));
+        assert!(!wechat_id("wxid_mapping") && !wechat_id("wxid_ab1"));
+        // A mini-program's app id.
+        assert!(!wechat_id("wx8f3a2b1c4d5e6f70") && wechat_id("wx8f3a2b1c4d5e6f7g"));
+    }
+
+    #[test]
+    fn qq_numbers_not_counts_or_dates() {
+        for good in [
+            "10001",
+            "123456789",
+            "2876543210",
+            "139 1234 5678",
+            "13912345678",
+        ] {
+            assert!(qq(good), "{good}");
+        }
+        for bad in [
+            "1234",
+            "50000",
+            "30000",
+            "20240115",
+            "19990210",
+            "012345",
+            "123456789012",
+        ] {
+            assert!(!qq(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn azure_keys_not_placeholders() {
+        let key88 = "c2LufYNuydk9sgEWl2agE4aE+Yhc3a+LcBfS83Cedu3QlYJJJbgIQrBc5O/x2A7CzMp1GAawTCEe6OQxLdU+ZO==";
+        assert!(azure_key(key88) && azure_key("naW+mOIxEUPMuq8G+tUx5Ldnsyd36dBxT3wGa06qx7H="));
+        for bad in [
+            &key88[..80],
+            &key88[2..],
+            "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==",
+            "YourAccountKeyGoesHereReplaceWithRealValue1=",
+            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQ=",
+        ] {
+            assert!(!azure_key(bad), "{bad}");
+        }
     }
 
     #[test]
