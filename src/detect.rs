@@ -1538,7 +1538,17 @@ mod tests {
             entities(&d, "第１QQ：12345６７８９"),
             vec![e("QQ", "12345６７８９")]
         );
-        // Crawled pages keep `@` URL- or HTML-encoded.
+        // Crawled pages keep `@` URL- or HTML-encoded, and a link the `:` and `=` before it.
+        assert_eq!(
+            entities(
+                &d,
+                "href=mailto%3Aalice%40example.com and ?a=1%26email%3Dbob%40example.org"
+            ),
+            vec![
+                e("EMAIL", "alice%40example.com"),
+                e("EMAIL", "bob%40example.org")
+            ]
+        );
         assert_eq!(
             entities(&d, "<a href=\"mailto:alice%40example.com?subject=hi\">"),
             vec![e("EMAIL", "alice%40example.com")]

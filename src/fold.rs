@@ -13,7 +13,8 @@
 //!
 //! Only what stands for an ASCII character inside a value is folded: the full-width
 //! digits, letters and `＠ ＋ － ． ／ ＝ ＿`; the ideographic space; the encodings of `@`
-//! (`%40`, `&#64;`, `&#x40;`, `&commat;`); and, between two digits, the no-break and other
+//! (`%40`, `&#64;`, `&#x40;`, `&commat;`) and of the punctuation around one in a link
+//! (`%3A`, `%3D`, `%3F`, `%2F`…); and, between two digits, the no-break and other
 //! fixed-width spaces, the Unicode hyphens and dashes and the minus sign. Full-width
 //! punctuation that rules name themselves (`：，（）！`) is left as written.
 
@@ -66,8 +67,20 @@ pub fn widen(text: &str, start: usize, end: usize) -> (usize, usize) {
     (s, e)
 }
 
-/// The encodings of `@` that crawled text keeps.
-const AT_FORMS: &[&str] = &["%40", "&#64;", "&#064;", "&#x40;", "&#X40;", "&commat;"];
+/// The HTML encodings of `@` that crawled text keeps.
+const AT_FORMS: &[&str] = &["&#64;", "&#064;", "&#x40;", "&#X40;", "&commat;"];
+
+/// The URL-encoded characters that fold (`%40` is `@`): the ones that sit in or around an
+/// e-mail address in a link (`mailto%3Aalice%40example.com`, `%3Femail%3Dalice%40…`).
+fn percent(hi: u8, lo: u8) -> Option<char> {
+    let hex = |b: u8| char::from(b).to_digit(16);
+    let c = char::from((hex(hi)? * 16 + hex(lo)?) as u8);
+    matches!(
+        c,
+        ' ' | '"' | '&' | '\'' | '+' | ',' | '/' | ':' | ';' | '<' | '=' | '>' | '?' | '@'
+    )
+    .then_some(c)
+}
 
 /// What starts at byte `i` of `text` (a character boundary), if it folds: its ASCII
 /// character and its length in `text`. Tests the bytes before decoding anything: this
@@ -83,7 +96,8 @@ fn folds_at(text: &str, i: usize) -> Option<(char, usize)> {
     let b = &text.as_bytes()[i..];
     let decode = || text[i..].chars().next().and_then(fold_char);
     match *b {
-        [b'%' | b'&', ..] => AT_FORMS
+        [b'%', hi, lo, ..] => percent(hi, lo).map(|c| (c, 3)),
+        [b'&', ..] => AT_FORMS
             .iter()
             .find(|f| b.starts_with(f.as_bytes()))
             .map(|f| ('@', f.len())),
@@ -235,8 +249,12 @@ mod tests {
         assert_eq!(fold("Tél\u{a0}: 1\u{a0}2 —x"), "Tél\u{a0}: 1 2 —x");
         assert!(matches!(fold("电话：13800138000。"), Cow::Borrowed(_)));
         assert_eq!(
-            fold("mailto:a%40b.com &#64; &#x40; &commat; &#6; %4 100% &amp;"),
-            "mailto:a@b.com @ @ @ &#6; %4 100% &amp;"
+            fold("mailto:a%40b.com &#64; &#x40; &commat; &#6; %4 100% &amp; %41 %zz"),
+            "mailto:a@b.com @ @ @ &#6; %4 100% &amp; %41 %zz"
+        );
+        assert_eq!(
+            fold("mailto%3Aa%2Bb%40c.com%3Fx%3d1"),
+            "mailto:a+b@c.com?x=1"
         );
         assert!(!needs_fold("50% off & more, 100%4"));
         // Lead bytes of folded forms, starting characters that do not fold.
@@ -289,8 +307,8 @@ mod tests {
         let pieces = prop::sample::select(vec![
             "a", "Z", "7", "@", ".", " ", "，", "：", "。", "中", "é", "😀", "§", "\u{feff}", "｡",
             "１", "ｚ", "Ｑ", "＠", "．", "－", "＋", "＿", "＝", "\u{3000}", "\u{a0}", "\u{202f}",
-            "\u{2014}", "\u{2010}", "“", "%40", "%4", "%", "0", "&#64;", "&#x40;", "&commat;",
-            "&#6", "&", "#", ";",
+            "\u{2014}", "\u{2010}", "“", "%40", "%4", "%", "0", "%3A", "%2f", "%41", "&#64;",
+            "&#x40;", "&commat;", "&#6", "&", "#", ";",
         ]);
         prop::collection::vec(pieces, 0..40).prop_map(|v| v.concat())
     }
@@ -299,6 +317,9 @@ mod tests {
     fn fold_form(form: &str) -> Option<char> {
         if AT_FORMS.contains(&form) {
             return Some('@');
+        }
+        if let [b'%', hi, lo] = *form.as_bytes() {
+            return percent(hi, lo);
         }
         let mut cs = form.chars();
         let c = cs.next()?;
