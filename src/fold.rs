@@ -135,6 +135,11 @@ fn first_fold(text: &str) -> Option<usize> {
     static IDEOGRAPHIC_SPACE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
         std::sync::LazyLock::new(|| memchr::memmem::Finder::new("\u{3000}"));
     let b = text.as_bytes();
+    // Labels and values are short, and asked one by one: one loop over their bytes costs
+    // less than setting up three searches.
+    if b.len() <= 64 {
+        return (0..b.len()).find(|&j| is_lead(b[j]) && folds_at(text, j).is_some());
+    }
     let mut first = IDEOGRAPHIC_SPACE.find(b).unwrap_or(b.len());
     // None of these bytes can be a UTF-8 continuation byte, so each hit is a character
     // boundary.
@@ -149,6 +154,12 @@ fn first_fold(text: &str) -> Option<usize> {
         first = i;
     }
     (first < b.len()).then_some(first)
+}
+
+/// Can a folded form start with byte `c`?
+#[inline]
+fn is_lead(c: u8) -> bool {
+    matches!(c, 0xc2 | 0xe2 | 0xe3 | 0xef | b'%' | b'&')
 }
 
 /// The folded view of `text`, borrowed when nothing folds.
