@@ -247,20 +247,33 @@ impl Detector {
 
     /// Appends the findings in `text` to `out`, sorted by start and non-overlapping.
     ///
-    /// Text with full-width digits or letters, unusual spaces or dashes, or an encoded `@`
-    /// is also scanned in its folded view (see [`crate::fold`]), and the candidates of both
-    /// scans, in `text`'s offsets, compete in one overlap resolution. Both, because folding
-    /// can also take a boundary away: in `ＴＥＬ．13912345678` the folded `.` is no
-    /// boundary for a phone number, the written `．` is.
+    /// Text with full-width digits or letters, spaces or dashes between digits, or an
+    /// encoded `@` (and the URL escapes around one) is also scanned in its folded view (see
+    /// [`crate::fold`]), and the candidates of both scans, in `text`'s offsets, compete in
+    /// one overlap resolution. Both, because folding can also take a boundary away: in
+    /// `ＴＥＬ．13912345678` the folded `.` is no boundary for a phone number, the written
+    /// `．` is. A written candidate that holds a folded form gives way to the folded scan.
     pub fn find(&self, text: &str, scratch: &mut Scratch, out: &mut Vec<Finding>) {
         scratch.candidates.clear();
         self.collect(text, scratch);
         let mut folded = std::mem::take(&mut scratch.folded);
         if folded.fold(text) {
-            // A written value that a full-width digit or letter goes on with was cut short
-            // by a boundary only the width makes; it spans the rest too.
+            // Where a written candidate holds a folded form (`mailto%3Aalice@…`), the folded
+            // scan read that span as it is meant: its candidate stands alone.
+            scratch
+                .candidates
+                .retain(|f| !folded.touches(f.start, f.end));
+            // A written value that full-width digits go on with was cut short by a boundary
+            // only the width makes (`QQ：12345６７８９`): it spans them too, if its
+            // validator agrees.
             for f in &mut scratch.candidates {
-                (f.start, f.end) = crate::fold::widen(text, f.start, f.end);
+                let (s, e) = crate::fold::widen(text, f.start, f.end);
+                let valid = |v: Validator| v(&crate::fold::fold(&text[s..e]));
+                if (s, e) != (f.start, f.end)
+                    && self.compiled[f.rule as usize].validator.is_some_and(valid)
+                {
+                    (f.start, f.end) = (s, e);
+                }
             }
             let first = scratch.candidates.len();
             self.collect(folded.text(), scratch);

@@ -19,6 +19,7 @@
 //! punctuation that rules name themselves (`：，（）！`) is left as written.
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 
 /// The ASCII character that `c` stands for, if detection should read it as one (the
 /// spaces and dashes only between digits: see `folds_at`).
@@ -89,14 +90,18 @@ fn percent(hi: u8, lo: u8) -> Option<char> {
 /// A text that folds is scanned twice, so forms that prose uses on their own are folded
 /// only where they can be part of a value: the no-break, thin and other fixed-width
 /// spaces and the dashes only between two digits (`+33 1 42…`, `010‐1234`), not in
-/// `Tél :` or an em dash between words. The ideographic space, the full-width forms and
-/// the encoded `@` fold wherever they are.
+/// `Tél :` or an em dash between words; and the URL escapes of punctuation only in a text
+/// that has an `@` (written or encoded) for them to stand around, so that a page of
+/// search links is not scanned twice. The ideographic space, the full-width forms and the
+/// encoded `@` fold wherever they are. `at` caches whether the text has an `@`.
 #[inline]
-fn folds_at(text: &str, i: usize) -> Option<(char, usize)> {
+fn folds_at(text: &str, i: usize, at: &OnceCell<bool>) -> Option<(char, usize)> {
     let b = &text.as_bytes()[i..];
     let decode = || text[i..].chars().next().and_then(fold_char);
     match *b {
-        [b'%', hi, lo, ..] => percent(hi, lo).map(|c| (c, 3)),
+        [b'%', hi, lo, ..] => percent(hi, lo)
+            .filter(|&c| c == '@' || *at.get_or_init(|| mentions_at(text)))
+            .map(|c| (c, 3)),
         [b'&', ..] => AT_FORMS
             .iter()
             .find(|f| b.starts_with(f.as_bytes()))
@@ -114,6 +119,16 @@ fn folds_at(text: &str, i: usize) -> Option<(char, usize)> {
         | [0xef, 0xbd, 0x81..=0x9a, ..] => decode().map(|a| (a, 3)),
         _ => None,
     }
+}
+
+/// Does `text` hold an `@`, written or in one of its encodings?
+fn mentions_at(text: &str) -> bool {
+    let b = text.as_bytes();
+    memchr::memchr(b'@', b).is_some()
+        || memchr::memmem::find(b, b"%40").is_some()
+        || AT_FORMS
+            .iter()
+            .any(|f| memchr::memmem::find(b, f.as_bytes()).is_some())
 }
 
 /// Is the `len`-byte character at `i` between two digits, ASCII or full-width?
@@ -135,21 +150,22 @@ fn first_fold(text: &str) -> Option<usize> {
     static IDEOGRAPHIC_SPACE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
         std::sync::LazyLock::new(|| memchr::memmem::Finder::new("\u{3000}"));
     let b = text.as_bytes();
+    let at = OnceCell::new();
     // Labels and values are short, and asked one by one: one loop over their bytes costs
     // less than setting up three searches.
     if b.len() <= 64 {
-        return (0..b.len()).find(|&j| is_lead(b[j]) && folds_at(text, j).is_some());
+        return (0..b.len()).find(|&j| is_lead(b[j]) && folds_at(text, j, &at).is_some());
     }
     let mut first = IDEOGRAPHIC_SPACE.find(b).unwrap_or(b.len());
     // None of these bytes can be a UTF-8 continuation byte, so each hit is a character
     // boundary.
-    if let Some(i) =
-        memchr::memchr3_iter(0xef, 0xe2, 0xc2, &b[..first]).find(|&i| folds_at(text, i).is_some())
+    if let Some(i) = memchr::memchr3_iter(0xef, 0xe2, 0xc2, &b[..first])
+        .find(|&i| folds_at(text, i, &at).is_some())
     {
         first = i;
     }
     if let Some(i) =
-        memchr::memchr2_iter(b'%', b'&', &b[..first]).find(|&i| folds_at(text, i).is_some())
+        memchr::memchr2_iter(b'%', b'&', &b[..first]).find(|&i| folds_at(text, i, &at).is_some())
     {
         first = i;
     }
@@ -191,9 +207,10 @@ impl Folded {
             return false;
         };
         self.text.push_str(&text[..first]);
+        let has_at = OnceCell::new();
         let mut at = first;
         while at < text.len() {
-            match folds_at(text, at) {
+            match folds_at(text, at, &has_at) {
                 Some((a, len)) => {
                     self.units
                         .push((self.text.len() as u32, at as u32, len as u32));
@@ -208,6 +225,12 @@ impl Folded {
             }
         }
         true
+    }
+
+    /// Does the span `start..end` of the original hold a form that was folded?
+    pub fn touches(&self, start: usize, end: usize) -> bool {
+        let k = self.units.partition_point(|u| (u.1 as usize) < start);
+        self.units.get(k).is_some_and(|u| (u.1 as usize) < end)
     }
 
     /// The folded text.
@@ -267,6 +290,11 @@ mod tests {
             fold("mailto%3Aa%2Bb%40c.com%3Fx%3d1"),
             "mailto:a+b@c.com?x=1"
         );
+        // Escapes of punctuation fold only where an `@` is, written or encoded.
+        assert!(!needs_fold(
+            "https://example.com/search?q=a%20b%3Fc&x=%2Fhome"
+        ));
+        assert_eq!(fold("?to=a@b.com&s=x%3Fy"), "?to=a@b.com&s=x?y");
         assert!(!needs_fold("50% off & more, 100%4"));
         // Lead bytes of folded forms, starting characters that do not fold.
         assert!(!needs_fold("「你好」、。，：¡～“quoted”…•§\u{feff}｡"));
@@ -338,6 +366,16 @@ mod tests {
     }
 
     proptest! {
+        /// Short texts take a loop of their own: it agrees with the searches long texts
+        /// take, on the same text padded past the cut-off (padding that never folds).
+        #[test]
+        fn short_and_long_texts_fold_alike(text in mixed()) {
+            let pad = "x".repeat(80);
+            let short = needs_fold(&text);
+            prop_assert_eq!(needs_fold(&format!("{text}{pad}")), short);
+            prop_assert_eq!(needs_fold(&format!("{pad}{text}")), short);
+        }
+
         /// The folded text, character by character, maps back onto the original: each
         /// character is either copied or the fold of the form it came from; offsets rise
         /// and the ends meet.

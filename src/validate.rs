@@ -37,6 +37,7 @@ pub fn lookup(name: &str) -> Option<Validator> {
         "date" => date,
         "wechat_id" => wechat_id,
         "qq" => qq,
+        "qq_bare" => qq_bare,
         "azure_key" => azure_key,
         _ => return None,
     })
@@ -68,6 +69,7 @@ pub const NAMES: &[&str] = &[
     "phone_national",
     "password_value",
     "qq",
+    "qq_bare",
     "secret_entropy",
     "token_body",
     "url_credentials",
@@ -978,20 +980,26 @@ fn wechat_id(s: &str) -> bool {
         && !app_id
 }
 
-/// A QQ number: 5 to 11 digits, not a round count (`50000`) or a date (`20240115`), which
-/// is what a number after a bare "QQ" in prose often is. A mobile number used as the QQ
+/// A QQ number: 5 to 11 digits, the first not a zero. A mobile number used as the QQ
 /// number (`QQ：139 1234 5678`) is one too.
 fn qq(s: &str) -> bool {
-    with_digits(s, |d| {
-        let date = d.len() == 8
-            && matches!(d[..2], [1, 9] | [2, 0])
-            && real_date(
-                num_digits(&d[..4]),
-                num_digits(&d[4..6]),
-                num_digits(&d[6..8]),
-            );
-        (5..=11).contains(&d.len()) && d[0] != 0 && !d.ends_with(&[0, 0, 0]) && !date
-    })
+    with_digits(s, |d| (5..=11).contains(&d.len()) && d[0] != 0)
+}
+
+/// A QQ number after a bare "QQ" and a blank: [`qq`], and not a round count (`50000`) or a
+/// date (`20240115`), which is what such a number in prose often is.
+fn qq_bare(s: &str) -> bool {
+    qq(s)
+        && with_digits(s, |d| {
+            let date = d.len() == 8
+                && matches!(d[..2], [1, 9] | [2, 0])
+                && real_date(
+                    num_digits(&d[..4]),
+                    num_digits(&d[4..6]),
+                    num_digits(&d[6..8]),
+                );
+            !d.ends_with(&[0, 0, 0]) && !date
+        })
 }
 
 /// The value of the digits `d` (0..=9 each).
@@ -1160,18 +1168,15 @@ mod tests {
             "139 1234 5678",
             "13912345678",
         ] {
-            assert!(qq(good), "{good}");
+            assert!(qq(good) && qq_bare(good), "{good}");
         }
-        for bad in [
-            "1234",
-            "50000",
-            "30000",
-            "20240115",
-            "19990210",
-            "012345",
-            "123456789012",
-        ] {
-            assert!(!qq(bad), "{bad}");
+        // After a label and a separator a number is a QQ number; after a bare "QQ" a
+        // round count or a date is not.
+        for labeled in ["50000", "123456000", "19900512", "20240115"] {
+            assert!(qq(labeled) && !qq_bare(labeled), "{labeled}");
+        }
+        for bad in ["1234", "012345", "123456789012"] {
+            assert!(!qq(bad) && !qq_bare(bad), "{bad}");
         }
     }
 
