@@ -25,8 +25,8 @@ pub fn dedup_normalize_into(text: &str, out: &mut String) {
     }
     // One optimistic pass over bytes: runs of plain ASCII and of CJK ideographs and
     // punctuation (all stable NFKC starters, see `stable_cjk_at`) are copied whole; the
-    // full-width forms, which map to ASCII, are folded from their bytes; other characters
-    // known to be stable fold one by one. On the first other character, start over on the exact path.
+    // full-width forms, which map to ASCII, are folded from their bytes, and the ideographic
+    // space is a blank. On the first other character, start over on the exact path.
     // Replacing a character by its compatibility decomposition does not change NFKD, hence
     // not NFKC, so mapping the full-width forms first is exact.
     let b = text.as_bytes();
@@ -68,11 +68,11 @@ pub fn dedup_normalize_into(text: &str, out: &mut String) {
             i += 3;
             continue;
         }
-        let c = text[i..].chars().next().expect("char boundary");
-        let m = fullwidth_to_ascii(c);
-        if m.is_ascii() || is_stable_cjk(m) {
-            f.push_char(m);
-            i += c.len_utf8();
+        // What the byte paths above leave: of the characters `fullwidth_to_ascii` maps,
+        // only the ideographic space (a blank: it may join a run of spaces).
+        if text[i..].starts_with('\u{3000}') {
+            f.push_char(' ');
+            i += '\u{3000}'.len_utf8();
         } else {
             f.out.truncate(f.start);
             f.pending_space = false;
@@ -102,9 +102,10 @@ fn exact(text: &str, mut f: Folder<'_>) {
 }
 
 /// Whether the character at `j` is a CJK ideograph (lead byte E4..=E9, U+4000..=U+9FFF) or
-/// one of the CJK punctuation marks of [`is_stable_cjk`] (U+3001, U+3002, U+3008..=U+3011:
-/// E3 80 81/82/88..=91), all of them three bytes long. Decided from the bytes: Chinese
-/// text is mostly these, and decoding each one cost more than the rest of the fold.
+/// one of the CJK punctuation marks U+3001, U+3002, U+3008..=U+3011 (bytes
+/// E3 80 81/82/88..=91), all of them three bytes long: NFKC leaves them alone and they
+/// never compose. Decided from the bytes: Chinese text is mostly these, and decoding each
+/// one cost more than the rest of the fold.
 #[inline]
 fn stable_cjk_at(b: &[u8], j: usize) -> bool {
     match b.get(j) {
@@ -125,12 +126,6 @@ fn fullwidth_ascii_at(b: &[u8], i: usize) -> Option<u8> {
         (Some(0xef), Some(0xbd), Some(&t @ 0x80..=0x9e)) => Some(0x60 + (t - 0x80)),
         _ => None,
     }
-}
-
-/// CJK ideographs and punctuation that NFKC leaves alone and that never compose.
-#[inline]
-fn is_stable_cjk(c: char) -> bool {
-    matches!(c, '\u{4e00}'..='\u{9fff}' | '\u{3001}'..='\u{3002}' | '\u{3008}'..='\u{3011}')
 }
 
 /// U+FF01..=U+FF5E → U+0021..=U+007E, U+3000 → U+0020: their NFKC decompositions.
