@@ -46,10 +46,9 @@ pub fn fold_char(c: char) -> Option<char> {
 /// as written stops at `６`, where the number goes on. (Digits only: a letter after a
 /// value, `…002Xａ`, is as often a word, and would change the value's pseudonym.)
 pub fn widen(text: &str, start: usize, end: usize) -> (usize, usize) {
-    let digit = |c: char| fold_char(c).unwrap_or(c).is_ascii_digit();
-    let wide_digit = |c: &char| !c.is_ascii() && digit(*c);
+    let wide_digit = |c: &char| !c.is_ascii() && is_digit(*c);
     let mut e = end;
-    if text[..end].chars().next_back().is_some_and(digit) {
+    if text[..end].chars().next_back().is_some_and(is_digit) {
         e += text[end..]
             .chars()
             .take_while(wide_digit)
@@ -57,7 +56,7 @@ pub fn widen(text: &str, start: usize, end: usize) -> (usize, usize) {
             .sum::<usize>();
     }
     let mut s = start;
-    if text[start..].chars().next().is_some_and(digit) {
+    if text[start..].chars().next().is_some_and(is_digit) {
         s -= text[..start]
             .chars()
             .rev()
@@ -131,21 +130,26 @@ fn mentions_at(text: &str) -> bool {
             .any(|f| memchr::memmem::find(b, f.as_bytes()).is_some())
 }
 
-/// Is the `len`-byte character at `i` between two digits, ASCII or full-width?
-fn between_digits(text: &str, i: usize, len: usize) -> bool {
-    let digit =
-        |c: Option<char>| c.is_some_and(|c| c.is_ascii_digit() || ('０'..='９').contains(&c));
-    digit(text[..i].chars().next_back()) && digit(text[i + len..].chars().next())
+/// A digit, ASCII or full-width.
+fn is_digit(c: char) -> bool {
+    c.is_ascii_digit() || ('０'..='９').contains(&c)
 }
 
-/// Does `text` hold anything that folds? Looks only at the bytes a folded form starts
-/// with (`0xC2`, `0xE2`, `0xEF`, `%`, `&`) and the bytes after them, and for the
-/// ideographic space as a whole: its lead byte `0xE3` also starts every kana and `。`.
-pub fn needs_fold(text: &str) -> bool {
+/// Is the `len`-byte character at `i` between two digits?
+fn between_digits(text: &str, i: usize, len: usize) -> bool {
+    text[..i].chars().next_back().is_some_and(is_digit)
+        && text[i + len..].chars().next().is_some_and(is_digit)
+}
+
+/// Does `text` hold anything that folds? (The tests' name for [`first_fold`].)
+#[cfg(test)]
+fn needs_fold(text: &str) -> bool {
     first_fold(text).is_some()
 }
 
-/// Byte offset of the first form that folds.
+/// Byte offset of the first form that folds. Looks only at the bytes a folded form
+/// starts with (`0xC2`, `0xE2`, `0xEF`, `%`, `&`) and the bytes after them, and for the
+/// ideographic space as a whole: its lead byte `0xE3` also starts every kana and `。`.
 fn first_fold(text: &str) -> Option<usize> {
     static IDEOGRAPHIC_SPACE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
         std::sync::LazyLock::new(|| memchr::memmem::Finder::new("\u{3000}"));
