@@ -4,7 +4,7 @@
 //! All rules without keywords run in **one pass** of a multi-pattern `regex-automata` meta
 //! regex, which reports which rule matched where. Rules with `keywords` (secrets next to
 //! `password=`, passports next to `护照`) sit in a second multi-pattern regex that runs only
-//! when an Aho-Corasick scan finds one of their keywords. A candidate is then checked by its
+//! when a keyword scan (Aho-Corasick, see [`crate::keywords`]) finds one of their keywords. A candidate is then checked by its
 //! rule's validator and context words; only then is its `value` group extracted.
 //!
 //! Overlapping candidates are resolved deterministically: validated over unvalidated,
@@ -12,12 +12,13 @@
 
 use std::borrow::Cow;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::AhoCorasick;
 use regex_automata::util::captures::Captures;
 use regex_automata::{meta, Anchored, Input};
 use regex_syntax::hir::{Class, ClassUnicode, ClassUnicodeRange, Hir, HirKind};
 
 use crate::error::{Error, Result};
+use crate::keywords::{KeywordHit, KeywordScratch, KeywordSet};
 use crate::rules::{KeywordAt, Normalizer, Rule, RuleSet, Scope};
 use crate::validate::{self, Validator};
 
@@ -91,8 +92,8 @@ pub struct Detector {
 /// The keyword-gated rules.
 struct Keyed {
     /// Every keyword of every keyword-gated rule.
-    ac: AhoCorasick,
-    /// Keyword (pattern id in `ac`) → its rule.
+    words: KeywordSet,
+    /// Keyword (pattern id in `words`) → its rule.
     word_rules: Vec<u32>,
     /// The rules without `keyword_at`, scanned together in windows around their hits.
     windowed: Option<Pass>,
@@ -113,6 +114,9 @@ pub struct Scratch {
     columns: Vec<(usize, u32)>,
     /// The folded view of a text that needs one.
     folded: crate::fold::Folded,
+    /// Keyword hits in the text being scanned, and the keyword scan's own buffers.
+    hits: Vec<KeywordHit>,
+    keyword_scratch: KeywordScratch,
 }
 
 impl std::fmt::Debug for Detector {
@@ -169,20 +173,15 @@ impl Detector {
                     }
                 }
             }
-            // A full DFA: with a hundred-odd case-insensitive keywords no literal
-            // prefilter applies, and the DFA walks bytes about twice as fast as the NFA.
-            let ac = AhoCorasickBuilder::new()
-                .ascii_case_insensitive(true)
-                .match_kind(MatchKind::Standard)
-                .kind(Some(aho_corasick::AhoCorasickKind::DFA))
-                .build(&words)
-                .map_err(|e| Error::rule("keywords", e.to_string()))?;
+            // With a few hundred case-insensitive keywords no literal prefilter applies:
+            // every byte goes through a DFA, walked several parts at a time.
+            let words = KeywordSet::new(&words).map_err(|e| Error::rule("keywords", e))?;
             let windowed: Vec<u32> = keyed
                 .into_iter()
                 .filter(|&i| located[i as usize].is_none())
                 .collect();
             Some(Keyed {
-                ac,
+                words,
                 word_rules,
                 windowed: build_pass(&compiled, windowed)?,
             })
@@ -220,6 +219,8 @@ impl Detector {
             cells: Vec::new(),
             columns: Vec::new(),
             folded: crate::fold::Folded::default(),
+            hits: Vec::new(),
+            keyword_scratch: KeywordScratch::default(),
         }
     }
 
@@ -242,7 +243,9 @@ impl Detector {
     /// Then a value under that label (a JSON key, a Parquet field) is worth scanning with
     /// the label in front of it.
     pub fn is_label(&self, label: &str) -> bool {
-        self.keyed.as_ref().is_some_and(|k| k.ac.is_match(label))
+        self.keyed
+            .as_ref()
+            .is_some_and(|k| k.words.is_match(label.as_bytes()))
     }
 
     /// Appends the findings in `text` to `out`, sorted by start and non-overlapping.
@@ -302,27 +305,27 @@ impl Detector {
             scratch.active.iter_mut().for_each(|a| *a = false);
             scratch.windows.clear();
             let bytes = text.as_bytes();
-            for m in k.ac.find_overlapping_iter(text) {
+            let mut hits = std::mem::take(&mut scratch.hits);
+            k.words
+                .find_overlapping(bytes, &mut scratch.keyword_scratch, &mut hits);
+            for m in &hits {
                 // A keyword written with a trailing space (`hey `, `dr `) is a whole word:
                 // it must also start one, or "they " would open a window on every page.
                 // Others may sit inside a word (German compounds: `Lieferadresse`).
-                if bytes[m.end() - 1] == b' '
-                    && m.start() > 0
-                    && bytes[m.start() - 1].is_ascii_alphanumeric()
+                if bytes[m.end - 1] == b' '
+                    && m.start > 0
+                    && bytes[m.start - 1].is_ascii_alphanumeric()
                 {
                     continue;
                 }
-                let r = k.word_rules[m.pattern().as_usize()];
+                let r = k.word_rules[m.pattern];
                 if let Some((at, solo)) = &self.located[r as usize] {
-                    self.locate(*at, solo, text, (m.start(), m.end()), scratch);
+                    self.locate(*at, solo, text, (m.start, m.end), scratch);
                     continue;
                 }
                 scratch.active[r as usize] = true;
-                let lo = floor_char(text, m.start().saturating_sub(KEY_BEFORE));
-                let hi = ceil_char(
-                    text,
-                    m.end().saturating_add(self.keyed_reach).min(text.len()),
-                );
+                let lo = floor_char(text, m.start.saturating_sub(KEY_BEFORE));
+                let hi = ceil_char(text, m.end.saturating_add(self.keyed_reach).min(text.len()));
                 // Hits come in order of their end, so a longer keyword can start before
                 // the window it joins.
                 match scratch.windows.last_mut() {
@@ -330,6 +333,7 @@ impl Detector {
                     _ => scratch.windows.push((lo, hi)),
                 }
             }
+            scratch.hits = hits;
             if let (Some(pass), false) = (&k.windowed, scratch.windows.is_empty()) {
                 let active = std::mem::take(&mut scratch.active);
                 let windows = std::mem::take(&mut scratch.windows);
@@ -1813,14 +1817,19 @@ mod tests {
                 text.len() as f64 / 1e6 / secs
             );
         }
-        if let Some(Keyed { ac, .. }) = &d.keyed {
+        if let Some(Keyed { words, .. }) = &d.keyed {
+            let mut kw = KeywordScratch::default();
+            let mut found = Vec::new();
             let mut secs = f64::MAX;
             let mut hits = 0;
             for _ in 0..5 {
                 let t = std::time::Instant::now();
                 hits = records
                     .iter()
-                    .map(|r| ac.find_overlapping_iter(r).count())
+                    .map(|r| {
+                        words.find_overlapping(r.as_bytes(), &mut kw, &mut found);
+                        found.len()
+                    })
                     .sum::<usize>();
                 secs = secs.min(t.elapsed().as_secs_f64());
             }

@@ -40,6 +40,7 @@ pub mod eval;
 pub mod fold;
 pub mod input;
 pub mod json;
+pub mod keywords;
 pub mod manifest;
 pub mod minhash;
 pub mod normalize;
