@@ -14,7 +14,7 @@
 use aho_corasick::automaton::Automaton;
 use aho_corasick::{dfa, Anchored, MatchKind};
 
-/// How many parts of a long text are walked at once.
+/// How many parts of a long text are walked at once (measured: 4 beats 6 and 8).
 const LANES: usize = 4;
 
 /// Texts shorter than this (plus the lead-ins) are walked in one part: cutting them would
