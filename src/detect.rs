@@ -18,7 +18,7 @@ use regex_automata::{meta, Anchored, Input};
 use regex_syntax::hir::{Class, ClassUnicode, ClassUnicodeRange, Hir, HirKind};
 
 use crate::error::{Error, Result};
-use crate::keywords::{KeywordHit, KeywordScratch, KeywordSet};
+use crate::keywords::{KeywordScratch, KeywordSet};
 use crate::rules::{KeywordAt, Normalizer, Rule, RuleSet, Scope};
 use crate::validate::{self, Validator};
 
@@ -114,8 +114,7 @@ pub struct Scratch {
     columns: Vec<(usize, u32)>,
     /// The folded view of a text that needs one.
     folded: crate::fold::Folded,
-    /// Keyword hits in the text being scanned, and the keyword scan's own buffers.
-    hits: Vec<KeywordHit>,
+    /// The keyword scan's buffers.
     keyword_scratch: KeywordScratch,
 }
 
@@ -219,7 +218,6 @@ impl Detector {
             cells: Vec::new(),
             columns: Vec::new(),
             folded: crate::fold::Folded::default(),
-            hits: Vec::new(),
             keyword_scratch: KeywordScratch::default(),
         }
     }
@@ -305,35 +303,35 @@ impl Detector {
             scratch.active.iter_mut().for_each(|a| *a = false);
             scratch.windows.clear();
             let bytes = text.as_bytes();
-            let mut hits = std::mem::take(&mut scratch.hits);
+            let mut keyword_scratch = std::mem::take(&mut scratch.keyword_scratch);
             k.words
-                .find_overlapping(bytes, &mut scratch.keyword_scratch, &mut hits);
-            for m in &hits {
-                // A keyword written with a trailing space (`hey `, `dr `) is a whole word:
-                // it must also start one, or "they " would open a window on every page.
-                // Others may sit inside a word (German compounds: `Lieferadresse`).
-                if bytes[m.end - 1] == b' '
-                    && m.start > 0
-                    && bytes[m.start - 1].is_ascii_alphanumeric()
-                {
-                    continue;
-                }
-                let r = k.word_rules[m.pattern];
-                if let Some((at, solo)) = &self.located[r as usize] {
-                    self.locate(*at, solo, text, (m.start, m.end), scratch);
-                    continue;
-                }
-                scratch.active[r as usize] = true;
-                let lo = floor_char(text, m.start.saturating_sub(KEY_BEFORE));
-                let hi = ceil_char(text, m.end.saturating_add(self.keyed_reach).min(text.len()));
-                // Hits come in order of their end, so a longer keyword can start before
-                // the window it joins.
-                match scratch.windows.last_mut() {
-                    Some(w) if lo <= w.1 => *w = (w.0.min(lo), w.1.max(hi)),
-                    _ => scratch.windows.push((lo, hi)),
-                }
-            }
-            scratch.hits = hits;
+                .for_each_overlapping(bytes, &mut keyword_scratch, |m| {
+                    // A keyword written with a trailing space (`hey `, `dr `) is a whole word:
+                    // it must also start one, or "they " would open a window on every page.
+                    // Others may sit inside a word (German compounds: `Lieferadresse`).
+                    if bytes[m.end - 1] == b' '
+                        && m.start > 0
+                        && bytes[m.start - 1].is_ascii_alphanumeric()
+                    {
+                        return;
+                    }
+                    let r = k.word_rules[m.pattern];
+                    if let Some((at, solo)) = &self.located[r as usize] {
+                        self.locate(*at, solo, text, (m.start, m.end), scratch);
+                        return;
+                    }
+                    scratch.active[r as usize] = true;
+                    let lo = floor_char(text, m.start.saturating_sub(KEY_BEFORE));
+                    let hi =
+                        ceil_char(text, m.end.saturating_add(self.keyed_reach).min(text.len()));
+                    // Hits come in order of their end, so a longer keyword can start before
+                    // the window it joins.
+                    match scratch.windows.last_mut() {
+                        Some(w) if lo <= w.1 => *w = (w.0.min(lo), w.1.max(hi)),
+                        _ => scratch.windows.push((lo, hi)),
+                    }
+                });
+            scratch.keyword_scratch = keyword_scratch;
             if let (Some(pass), false) = (&k.windowed, scratch.windows.is_empty()) {
                 let active = std::mem::take(&mut scratch.active);
                 let windows = std::mem::take(&mut scratch.windows);
@@ -1819,7 +1817,7 @@ mod tests {
         }
         if let Some(Keyed { words, .. }) = &d.keyed {
             let mut kw = KeywordScratch::default();
-            let mut found = Vec::new();
+
             let mut secs = f64::MAX;
             let mut hits = 0;
             for _ in 0..5 {
@@ -1827,8 +1825,9 @@ mod tests {
                 hits = records
                     .iter()
                     .map(|r| {
-                        words.find_overlapping(r.as_bytes(), &mut kw, &mut found);
-                        found.len()
+                        let mut n = 0;
+                        words.for_each_overlapping(r.as_bytes(), &mut kw, |_| n += 1);
+                        n
                     })
                     .sum::<usize>();
                 secs = secs.min(t.elapsed().as_secs_f64());
