@@ -4,8 +4,9 @@
 //! All rules without keywords run in **one pass** of a multi-pattern `regex-automata` meta
 //! regex, which reports which rule matched where. Rules with `keywords` (secrets next to
 //! `password=`, passports next to `护照`) sit in a second multi-pattern regex that runs only
-//! when a keyword scan (Aho-Corasick, see [`crate::keywords`]) finds one of their keywords. A candidate is then checked by its
-//! rule's validator and context words; only then is its `value` group extracted.
+//! when a keyword scan (Aho-Corasick, see [`crate::keywords`]) finds one of their keywords.
+//! A candidate is then checked by its rule's validator and context words; only then is its
+//! `value` group extracted.
 //!
 //! Overlapping candidates are resolved deterministically: validated over unvalidated,
 //! longer over shorter, higher `priority` over lower, earlier rule over later.
