@@ -61,6 +61,12 @@ pub fn dedup_normalize_into(text: &str, out: &mut String) {
             i = j;
             continue;
         }
+        if let Some(lower) = latin1_letter_at(b, i) {
+            f.space_before_next();
+            f.out.push(lower);
+            i += 2;
+            continue;
+        }
         if let Some(a) = fullwidth_ascii_at(b, i) {
             // Never a blank: U+FF01..=U+FF5E map to the visible ASCII characters.
             f.space_before_next();
@@ -114,6 +120,27 @@ fn stable_cjk_at(b: &[u8], j: usize) -> bool {
             b.get(j + 1) == Some(&0x80) && matches!(b.get(j + 2), Some(0x81 | 0x82 | 0x88..=0x91))
         }
         _ => false,
+    }
+}
+
+/// The lowercase of the Latin-1 letter at `i` (U+00C0..=U+00FF: C3 80..=BF), German,
+/// French and Spanish text's `ü é ñ ß`. NFKC leaves them alone (their decompositions are
+/// canonical, and they are composed); a combining mark after one is no byte path's and
+/// sends the text to the exact path. `×` and `÷` are no letters but as stable.
+#[inline]
+fn latin1_letter_at(b: &[u8], i: usize) -> Option<char> {
+    match (b.get(i), b.get(i + 1)) {
+        (Some(0xc3), Some(&t @ 0x80..=0xbf)) => {
+            let c = char::from_u32(0xc0 + u32::from(t - 0x80)).expect("U+00C0..=U+00FF");
+            // U+00C0..=U+00DE lowercase 0x20 on, except `×` (U+00D7); the rest are lower.
+            Some(match c {
+                '\u{c0}'..='\u{de}' if c != '\u{d7}' => {
+                    char::from_u32(c as u32 + 0x20).expect("Latin-1")
+                }
+                _ => c,
+            })
+        }
+        _ => None,
     }
 }
 
@@ -296,6 +323,18 @@ mod tests {
             }
         }
         out
+    }
+
+    #[test]
+    fn latin1_letters_take_the_byte_path_as_the_definition_says() {
+        let all: String = ('\u{c0}'..='\u{ff}').collect();
+        assert_eq!(dedup_normalize(&all), slow(&all));
+        assert_eq!(
+            dedup_normalize("GRÜẞE Ünd Straße"),
+            slow("GRÜẞE Ünd Straße")
+        );
+        // A combining mark after a Latin-1 letter composes: the exact path takes it.
+        assert_eq!(dedup_normalize("u\u{308} ü\u{304}"), "ü ǖ");
     }
 
     #[test]
