@@ -1004,7 +1004,7 @@ impl Ordered {
             })
             .collect();
         for (i, frame, n) in compressed {
-            self.jsonl.append(i, &frame, n)?;
+            self.jsonl.append(i, frame, n)?;
         }
         if cx.format == OutputFormat::Jsonl {
             self.checkpoint(next_seq, cx)?;

@@ -224,7 +224,7 @@ pub fn filter(dir: &Path, rank: u32, rules: &RuleSet) -> Result<FilterReport> {
             };
             let mut shards = JsonlShards::new(&dst_dir, &prefix, compression);
             filter_jsonl(&src, k, &mut cur, &mut |chunk, n| {
-                shards.append(k, &compression.compress(chunk, zstd_level), n)
+                shards.append(k, compression.compress(chunk, zstd_level), n)
             })?;
             for info in shards.finish()? {
                 if info.path != name {

@@ -157,7 +157,7 @@ pub fn write_rank(
         let shard = (i / per_shard.max(1)) as u32;
         let mut line = d.line.clone().into_bytes();
         line.push(b'\n');
-        shards.append(shard, &compression.compress(&line, 3), 1)?;
+        shards.append(shard, compression.compress(&line, 3), 1)?;
         sink.record(&SinkRecord {
             doc_id: d.doc_id,
             shard,
