@@ -15,8 +15,10 @@
 //! digits, letters and `＠ ＋ － ． ／ ＝ ＿`; the ideographic space; the encodings of `@`
 //! (`%40`, `&#64;`, `&#x40;`, `&commat;`) and of the punctuation around one in a link
 //! (`%3A`, `%3D`, `%3F`, `%2F`…); and, between two digits, the no-break and other
-//! fixed-width spaces, the Unicode hyphens and dashes and the minus sign. Full-width
-//! punctuation that rules name themselves (`：，（）！`) is left as written.
+//! fixed-width spaces, the Unicode hyphens and dashes and the minus sign; and the
+//! full-width parentheses around an area code (`（010）6552 1234`, as Chinese text writes
+//! a landline). Other full-width punctuation, which rules name themselves (`：，（）！`),
+//! is left as written.
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
@@ -112,12 +114,47 @@ fn folds_at(text: &str, i: usize, at: &OnceCell<bool>) -> Option<(char, usize)> 
         | [0xe2, 0x88, 0x92, ..] => decode()
             .filter(|_| between_digits(text, i, 3))
             .map(|a| (a, 3)),
-        // Only the third bytes that fold: `，：（）！？；` (`EF BC 8C`, `9A`, …) fail here,
+        // `（` and `）` only around an area code: `（1）` and `（2020年）` stay as written.
+        [0xef, 0xbc, 0x88, ..] => area_code_opens(text, i).then_some(('(', 3)),
+        [0xef, 0xbc, 0x89, ..] => area_code_closes(text, i).then_some((')', 3)),
+        // Only the third bytes that fold: `，：！？；` (`EF BC 8C`, `9A`, …) fail here,
         // undecoded.
         [0xef, 0xbc, 0x8b | 0x8d..=0x99 | 0x9d | 0xa0..=0xba | 0xbf, ..]
         | [0xef, 0xbd, 0x81..=0x9a, ..] => decode().map(|a| (a, 3)),
         _ => None,
     }
+}
+
+/// Does the `（` at byte `i` open a parenthesized area code: a trunk `0`, two or three
+/// more digits, then `）` (`（010）`, `（０７５５）`)?
+fn area_code_opens(text: &str, i: usize) -> bool {
+    let mut chars = text[i + '（'.len_utf8()..].chars();
+    if !matches!(chars.next(), Some('0' | '０')) {
+        return false;
+    }
+    let mut digits = 1;
+    for c in chars {
+        if !is_digit(c) {
+            return c == '）' && (3..=4).contains(&digits);
+        }
+        digits += 1;
+        if digits > 4 {
+            return false;
+        }
+    }
+    false
+}
+
+/// Does the `）` at byte `i` close a parenthesized area code (see [`area_code_opens`])?
+fn area_code_closes(text: &str, i: usize) -> bool {
+    let mut j = i;
+    for c in text[..i].chars().rev().take(5) {
+        j -= c.len_utf8();
+        if !is_digit(c) {
+            return c == '（' && area_code_opens(text, j);
+        }
+    }
+    false
 }
 
 /// Does `text` hold an `@`, written or in one of its encodings?
@@ -304,6 +341,42 @@ mod tests {
         assert!(!needs_fold("「你好」、。，：¡～“quoted”…•§\u{feff}｡"));
     }
 
+    /// Full-width parentheses fold only around an area code: a trunk `0` and two or three
+    /// more digits, ASCII or full-width.
+    #[test]
+    fn parentheses_fold_around_an_area_code_only() {
+        assert_eq!(
+            fold("电话：（010）65521234，传真（０７５５）８８８８６６６６"),
+            "电话：(010)65521234，传真(0755)88886666"
+        );
+        for stays in [
+            "（1）第一条",
+            "（2020年）",
+            "（01）",
+            "（01234）",
+            "（010",
+            "010）",
+            "（0a0）",
+            "（ 010）",
+            "（123）",
+        ] {
+            assert!(!needs_fold(stays), "{stays}");
+        }
+        let text = "座机（010）6552 1234";
+        let mut f = Folded::default();
+        assert!(f.fold(text));
+        let open = f.text().find('(').unwrap();
+        let close = f.text().find(')').unwrap();
+        assert_eq!(
+            &text[f.original_offset(open)..f.original_offset(open + 1)],
+            "（"
+        );
+        assert_eq!(
+            &text[f.original_offset(close)..f.original_offset(close + 1)],
+            "）"
+        );
+    }
+
     #[test]
     fn widen_takes_the_full_width_digits_that_continue_a_number() {
         let w = |t: &str, v: &str| {
@@ -351,7 +424,7 @@ mod tests {
             "a", "Z", "7", "@", ".", " ", "，", "：", "。", "中", "é", "😀", "§", "\u{feff}", "｡",
             "１", "ｚ", "Ｑ", "＠", "．", "－", "＋", "＿", "＝", "\u{3000}", "\u{a0}", "\u{202f}",
             "\u{2014}", "\u{2010}", "“", "%40", "%4", "%", "0", "%3A", "%2f", "%41", "&#64;",
-            "&#x40;", "&commat;", "&#6", "&", "#", ";",
+            "&#x40;", "&commat;", "&#6", "&", "#", ";", "（", "）", "（0", "10）",
         ]);
         prop::collection::vec(pieces, 0..40).prop_map(|v| v.concat())
     }
@@ -366,7 +439,14 @@ mod tests {
         }
         let mut cs = form.chars();
         let c = cs.next()?;
-        cs.next().is_none().then(|| fold_char(c)).flatten()
+        if cs.next().is_some() {
+            return None;
+        }
+        match c {
+            '（' => Some('('),
+            '）' => Some(')'),
+            c => fold_char(c),
+        }
     }
 
     proptest! {
