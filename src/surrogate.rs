@@ -77,7 +77,8 @@ pub fn write_surrogate(entity: &str, original: &str, digest: &[u8; 32], out: &mu
             "IBAN" => iban(r, original),
             "CN_USCC" => uscc(r, original),
             "US_SSN" => ssn(r, original),
-            "CN_PASSPORT" => same_shape(r, original, 1),
+            // The letter says which passport or permit, not whose: it stays.
+            "CN_PASSPORT" | "CN_TRAVEL_PERMIT" => same_shape(r, original, 1),
             "QQ" => qq(r, original),
             // `wxid_` is WeChat's own prefix, not the user's: it stays.
             "WECHAT_ID" => {
@@ -973,6 +974,11 @@ mod tests {
         let p = sur("CN_PASSPORT", "É1234567", 4);
         assert!(p.is_ascii() && p.chars().count() == 8, "{p}");
         assert!(sur("CN_PASSPORT", "E12345678", 4).starts_with('E'));
+        let t = sur("CN_TRAVEL_PERMIT", "H1234567800", 4);
+        assert!(
+            t.starts_with('H') && t.len() == 11 && t != "H1234567800",
+            "{t}"
+        );
     }
 
     /// Types whose fakes have little freedom (a date of two one-digit runs is one of 144)
@@ -1016,6 +1022,7 @@ mod tests {
             ("CN_BANK_CARD", "62"),
             ("CN_BANK_CARD", "620"),
             ("CN_PASSPORT", "E1"),
+            ("CN_TRAVEL_PERMIT", "C1"),
             ("GENERIC_SECRET", "!@#$%^&*"),
             ("GENERIC_SECRET", "7"),
             ("GENERIC_SECRET", "天"),
