@@ -263,24 +263,25 @@ impl ShardHasher {
         })
     }
 
-    fn send(&self, chunk: Vec<u8>) {
-        // A closed channel means the thread stopped on an error; `finish` reports it.
-        if let Some(tx) = &self.tx {
-            let _ = tx.send(chunk);
-        }
+    /// Hands a chunk over. False when the thread has stopped (it could not read back a
+    /// resumed shard's prefix): [`ShardHasher::finish`] then says why.
+    fn send(&self, chunk: Vec<u8>) -> bool {
+        self.tx.as_ref().is_some_and(|tx| tx.send(chunk).is_ok())
     }
 
     /// Waits for every chunk sent to be hashed: `(bytes, sha256 hex)`.
     fn finish(mut self, tmp: &Path) -> Result<(u64, String)> {
         drop(self.tx.take());
         let thread = self.thread.take().expect("joined once");
-        match thread.join() {
-            Ok(r) => r.map_err(|e| Error::io(tmp, e)),
-            Err(_) => Err(Error::Output {
-                path: tmp.to_path_buf(),
-                reason: "the hashing thread panicked".into(),
-            }),
-        }
+        let reason = match thread.join() {
+            Ok(Ok(hashed)) => return Ok(hashed),
+            Ok(Err(e)) => format!("cannot hash the shard for the manifest: {e}"),
+            Err(_) => "the thread hashing the shard panicked".into(),
+        };
+        Err(Error::Output {
+            path: tmp.to_path_buf(),
+            reason,
+        })
     }
 }
 
@@ -404,7 +405,15 @@ impl JsonlShards {
         o.file.write_all(&chunk).map_err(|e| Error::io(&o.tmp, e))?;
         o.bytes += chunk.len() as u64;
         o.records += records;
-        o.hasher.send(chunk);
+        if !o.hasher.send(chunk) {
+            // Stop now rather than write the rest of a shard that cannot be listed.
+            let o = self.open.take().expect("open above");
+            o.hasher.finish(&o.tmp)?;
+            return Err(Error::Output {
+                path: o.tmp,
+                reason: "the thread hashing the shard stopped".into(),
+            });
+        }
         Ok(())
     }
 
@@ -532,6 +541,27 @@ mod tests {
         assert_eq!(done[0].bytes, want.len() as u64);
         assert_eq!(done[0].records, 300_001);
         assert_eq!(sha256_file(&path).unwrap().1, done[0].sha256);
+    }
+
+    /// A hashing thread that stopped (it could not read back a resumed shard's prefix)
+    /// fails the next append, naming the file and the reason, not the end of the shard.
+    #[test]
+    fn a_hasher_that_stopped_fails_the_next_append() {
+        let d = tempfile::tempdir().unwrap();
+        let mut s = JsonlShards::new(d.path(), "part-", OutCompression::None);
+        s.append(0, b"one\n".to_vec(), 1).unwrap();
+        let missing = d.path().join("gone");
+        s.open.as_mut().unwrap().hasher = ShardHasher::start(&missing, 10).unwrap();
+        let err = (0..100)
+            .find_map(|_| s.append(0, b"two\n".to_vec(), 1).err())
+            .expect("an append fails");
+        let msg = err.to_string();
+        assert!(
+            msg.contains(".part-00000.jsonl.tmp") && msg.contains("cannot hash"),
+            "{msg}"
+        );
+        assert!(s.open.is_none(), "the shard is abandoned, not renamed");
+        assert!(!d.path().join("part-00000.jsonl").exists());
     }
 
     #[test]
