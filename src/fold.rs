@@ -17,8 +17,8 @@
 //! (`%3A`, `%3D`, `%3F`, `%2F`…); and, between two digits, the no-break and other
 //! fixed-width spaces, the Unicode hyphens and dashes and the minus sign; and the
 //! full-width parentheses around an area code (`（010）6552 1234`, as Chinese text writes
-//! a landline). Other full-width punctuation, which rules name themselves (`：，（）！`),
-//! is left as written.
+//! a landline). Otherwise they, and the other full-width punctuation that rules name
+//! themselves (`：，！`), are left as written.
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
