@@ -313,6 +313,9 @@ pub struct JsonlShards {
     extension: &'static str,
     open: Option<Open>,
     done: Vec<ShardInfo>,
+    /// Set when a shard was abandoned on an error: nothing more may be written or
+    /// checkpointed, or a later append would start that shard again from nothing.
+    failed: bool,
 }
 
 impl JsonlShards {
@@ -324,6 +327,7 @@ impl JsonlShards {
             extension: compression.extension(),
             open: None,
             done: Vec::new(),
+            failed: false,
         }
     }
 
@@ -358,6 +362,7 @@ impl JsonlShards {
 
     /// Makes everything written so far durable and says where the open shard stands.
     pub fn checkpoint(&mut self) -> Result<Option<OpenShardState>> {
+        self.check_failed()?;
         let Some(o) = self.open.as_mut() else {
             return Ok(None);
         };
@@ -381,6 +386,7 @@ impl JsonlShards {
     /// Appends a chunk of `records` records to shard `index`, finishing the open shard
     /// first if it has a lower index. The chunk goes on to the shard's hashing thread.
     pub fn append(&mut self, index: u32, chunk: Vec<u8>, records: u64) -> Result<()> {
+        self.check_failed()?;
         if self.open.as_ref().is_some_and(|o| o.index != index) {
             self.finish_open()?;
         }
@@ -407,6 +413,7 @@ impl JsonlShards {
         o.records += records;
         if !o.hasher.send(chunk) {
             // Stop now rather than write the rest of a shard that cannot be listed.
+            self.failed = true;
             let o = self.open.take().expect("open above");
             o.hasher.finish(&o.tmp)?;
             return Err(Error::Output {
@@ -451,8 +458,19 @@ impl JsonlShards {
         Ok(())
     }
 
+    fn check_failed(&self) -> Result<()> {
+        if self.failed {
+            return Err(Error::Output {
+                path: self.dir.clone(),
+                reason: "a shard was abandoned on an earlier error".into(),
+            });
+        }
+        Ok(())
+    }
+
     /// Finishes the last shard and returns all of them in order.
     pub fn finish(mut self) -> Result<Vec<ShardInfo>> {
+        self.check_failed()?;
         self.finish_open()?;
         Ok(self.done)
     }
@@ -561,6 +579,11 @@ mod tests {
             "{msg}"
         );
         assert!(s.open.is_none(), "the shard is abandoned, not renamed");
+        assert!(!d.path().join("part-00000.jsonl").exists());
+        // Nothing after that may start the shard again or report it as fine.
+        assert!(s.append(0, b"three\n".to_vec(), 1).is_err());
+        assert!(s.checkpoint().is_err());
+        assert!(s.finish().is_err());
         assert!(!d.path().join("part-00000.jsonl").exists());
     }
 
