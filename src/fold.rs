@@ -18,7 +18,10 @@
 //! fixed-width spaces, the Unicode hyphens and dashes and the minus sign; and the
 //! full-width parentheses around an area code (`（010）6552 1234`, as Chinese text writes
 //! a landline). Otherwise they, and the other full-width punctuation that rules name
-//! themselves (`：，！`), are left as written.
+//! themselves (`：，！`), are left as written. Invisible characters inside a value (the
+//! zero-width space, joiners, word joiner, byte-order mark and soft hyphen, which pages
+//! put into addresses to keep harvesters off: `alice\u{200B}@example.com`) fold to
+//! nothing: the view keeps the character before and maps it back to both.
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
@@ -157,6 +160,42 @@ fn area_code_closes(text: &str, i: usize) -> bool {
     false
 }
 
+/// Is `c` one of the invisible characters that fold to nothing inside a value?
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{ad}'
+    )
+}
+
+/// A character an invisible one may stand between and vanish: ASCII letters and digits and
+/// the punctuation of addresses.
+fn is_value_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '@' | '.' | '-' | '_' | '+')
+}
+
+/// The length of the invisible character at byte `i` if it folds to nothing: when the
+/// nearest visible characters on both sides are value characters (so it sits inside a
+/// value, and the one before is ASCII, one byte of the folded view).
+#[inline]
+fn vanishes_at(text: &str, i: usize) -> Option<usize> {
+    let len = match text.as_bytes()[i..] {
+        [0xe2, 0x80, 0x8b..=0x8d, ..] | [0xe2, 0x81, 0xa0, ..] | [0xef, 0xbb, 0xbf, ..] => 3,
+        [0xc2, 0xad, ..] => 2,
+        _ => return None,
+    };
+    let visible = |c: &char| !is_invisible(*c);
+    let before = text[..i].chars().rev().find(visible);
+    let after = text[i + len..].chars().find(visible);
+    (before.is_some_and(is_value_char) && after.is_some_and(is_value_char)).then_some(len)
+}
+
+/// Does anything fold at byte `i`?
+#[inline]
+fn any_fold_at(text: &str, i: usize, at: &OnceCell<bool>) -> bool {
+    folds_at(text, i, at).is_some() || vanishes_at(text, i).is_some()
+}
+
 /// Does `text` hold an `@`, written or in one of its encodings?
 fn mentions_at(text: &str) -> bool {
     let b = text.as_bytes();
@@ -195,13 +234,13 @@ fn first_fold(text: &str) -> Option<usize> {
     // Labels and values are short, and asked one by one: one loop over their bytes costs
     // less than setting up three searches.
     if b.len() <= 64 {
-        return (0..b.len()).find(|&j| is_lead(b[j]) && folds_at(text, j, &at).is_some());
+        return (0..b.len()).find(|&j| is_lead(b[j]) && any_fold_at(text, j, &at));
     }
     let mut first = IDEOGRAPHIC_SPACE.find(b).unwrap_or(b.len());
     // None of these bytes can be a UTF-8 continuation byte, so each hit is a character
     // boundary.
-    if let Some(i) = memchr::memchr3_iter(0xef, 0xe2, 0xc2, &b[..first])
-        .find(|&i| folds_at(text, i, &at).is_some())
+    if let Some(i) =
+        memchr::memchr3_iter(0xef, 0xe2, 0xc2, &b[..first]).find(|&i| any_fold_at(text, i, &at))
     {
         first = i;
     }
@@ -234,7 +273,9 @@ pub fn fold(text: &str) -> Cow<'_, str> {
 pub struct Folded {
     text: String,
     /// One entry per folded form, in order: its offset in `text`, and its offset and
-    /// length in the original. Everything between two entries was copied as it was.
+    /// length in the original. Everything between two entries was copied as it was. An
+    /// invisible character that folds to nothing joins the entry of the character before
+    /// it (which then spans both in the original).
     units: Vec<(u32, u32, u32)>,
 }
 
@@ -251,6 +292,16 @@ impl Folded {
         let has_at = OnceCell::new();
         let mut at = first;
         while at < text.len() {
+            if let Some(len) = vanishes_at(text, at) {
+                // The character before is ASCII: one byte of the view, copied or folded.
+                let here = self.text.len() as u32 - 1;
+                match self.units.last_mut() {
+                    Some(u) if u.0 == here && (u.1 + u.2) as usize == at => u.2 += len as u32,
+                    _ => self.units.push((here, at as u32 - 1, 1 + len as u32)),
+                }
+                at += len;
+                continue;
+            }
             match folds_at(text, at, &has_at) {
                 Some((a, len)) => {
                     self.units
@@ -377,6 +428,42 @@ mod tests {
         );
     }
 
+    /// Invisible characters vanish inside a value, one or several, after a copied or a
+    /// folded character, and map back with the character before them; elsewhere they stay.
+    #[test]
+    fn invisible_characters_vanish_inside_values_only() {
+        assert_eq!(
+            fold("mail alice\u{200b}@example.com"),
+            "mail alice@example.com"
+        );
+        assert_eq!(fold("139\u{200b}1234\u{2060}5678"), "13912345678");
+        assert_eq!(fold("wang\u{ad}\u{200d}li@x.cn"), "wangli@x.cn");
+        assert_eq!(fold("a%40\u{200b}b.com"), "a@b.com");
+        for stays in [
+            "\u{200b}alice",
+            "alice\u{200b}",
+            "中\u{200b}文",
+            "a \u{200b} b",
+            "\u{feff}{\"a\": 1}",
+        ] {
+            assert!(!needs_fold(stays), "{stays:?}");
+        }
+        // Full-width digits fold, but the one before is not an ASCII byte to join.
+        assert_eq!(fold("１\u{200b}２"), "1\u{200b}2");
+        let text = "x1\u{200b}\u{ad}2y";
+        let mut f = Folded::default();
+        assert!(f.fold(text));
+        assert_eq!(f.text(), "x12y");
+        assert_eq!(
+            &text[f.original_offset(1)..f.original_offset(2)],
+            "1\u{200b}\u{ad}"
+        );
+        assert_eq!(&text[f.original_offset(2)..f.original_offset(3)], "2");
+        // A written candidate over the `1` holds a folded form: the folded scan's stands.
+        assert!(f.touches(0, 2));
+        assert!(!f.touches(7, 9));
+    }
+
     #[test]
     fn widen_takes_the_full_width_digits_that_continue_a_number() {
         let w = |t: &str, v: &str| {
@@ -424,7 +511,8 @@ mod tests {
             "a", "Z", "7", "@", ".", " ", "，", "：", "。", "中", "é", "😀", "§", "\u{feff}", "｡",
             "１", "ｚ", "Ｑ", "＠", "．", "－", "＋", "＿", "＝", "\u{3000}", "\u{a0}", "\u{202f}",
             "\u{2014}", "\u{2010}", "“", "%40", "%4", "%", "0", "%3A", "%2f", "%41", "&#64;",
-            "&#x40;", "&commat;", "&#6", "&", "#", ";", "（", "）", "（0", "10）",
+            "&#x40;", "&commat;", "&#6", "&", "#", ";", "（", "）", "（0", "10）", "\u{200b}",
+            "\u{ad}", "\u{2060}",
         ]);
         prop::collection::vec(pieces, 0..40).prop_map(|v| v.concat())
     }
@@ -454,7 +542,9 @@ mod tests {
         /// take, on the same text padded past the cut-off (padding that never folds).
         #[test]
         fn short_and_long_texts_fold_alike(text in mixed()) {
-            let pad = "x".repeat(80);
+            // Not a letter: one would make an invisible character at the edge of `text`
+            // sit inside a value, and fold.
+            let pad = "~".repeat(80);
             let short = needs_fold(&text);
             prop_assert_eq!(needs_fold(&format!("{text}{pad}")), short);
             prop_assert_eq!(needs_fold(&format!("{pad}{text}")), short);
@@ -478,10 +568,16 @@ mod tests {
             for (s, c) in out.char_indices() {
                 let (a, b) = (f.original_offset(s), f.original_offset(s + c.len_utf8()));
                 prop_assert!(a < b && text.is_char_boundary(a) && text.is_char_boundary(b));
-                let orig = &text[a..b];
+                // An invisible character that folded to nothing is mapped with the one
+                // before it.
+                let orig: String = if is_invisible(c) {
+                    text[a..b].to_string()
+                } else {
+                    text[a..b].chars().filter(|&c| !is_invisible(c)).collect()
+                };
                 prop_assert!(
-                    orig.chars().eq([c]) || fold_form(orig) == Some(c),
-                    "{:?} at {} came from {:?}", c, s, orig
+                    orig.chars().eq([c]) || fold_form(&orig) == Some(c),
+                    "{:?} at {} came from {:?}", c, s, &text[a..b]
                 );
             }
         }
