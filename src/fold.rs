@@ -184,10 +184,45 @@ fn vanishes_at(text: &str, i: usize) -> Option<usize> {
         [0xc2, 0xad, ..] => 2,
         _ => return None,
     };
-    let visible = |c: &char| !is_invisible(*c);
-    let before = text[..i].chars().rev().find(visible);
-    let after = text[i + len..].chars().find(visible);
-    (before.is_some_and(is_value_char) && after.is_some_and(is_value_char)).then_some(len)
+    // A few in a row at most: a longer run is no value's, and looking past it from each
+    // of its characters would make a text of them quadratic.
+    let mut run = 1;
+    let before = first_visible(text[..i].chars().rev(), &mut run);
+    let after = first_visible(text[i + len..].chars(), &mut run);
+    (run <= RUN_MAX && before.is_some_and(is_value_char) && after.is_some_and(is_value_char))
+        .then_some(len)
+}
+
+/// The first visible character of `chars`, counting the invisible ones before it in
+/// `run`; `None` as soon as `run` passes [`RUN_MAX`].
+fn first_visible(chars: impl Iterator<Item = char>, run: &mut usize) -> Option<char> {
+    for c in chars {
+        if !is_invisible(c) {
+            return Some(c);
+        }
+        *run += 1;
+        if *run > RUN_MAX {
+            return None;
+        }
+    }
+    None
+}
+
+/// The most invisible characters in a row that fold to nothing.
+const RUN_MAX: usize = 4;
+
+/// The end of the span `start..end` of `text` without the invisible characters it ends
+/// with: a value found in the folded view that ends before one (`bob@example.com\u{200B}_x`)
+/// is mapped back past it, and would otherwise take it along into its pseudonym.
+pub fn trim_invisible_end(text: &str, start: usize, mut end: usize) -> usize {
+    while let Some(c) = text[start..end]
+        .chars()
+        .next_back()
+        .filter(|&c| is_invisible(c))
+    {
+        end -= c.len_utf8();
+    }
+    end
 }
 
 /// Does anything fold at byte `i`?
@@ -272,11 +307,13 @@ pub fn fold(text: &str) -> Cow<'_, str> {
 #[derive(Default)]
 pub struct Folded {
     text: String,
-    /// One entry per folded form, in order: its offset in `text`, and its offset and
-    /// length in the original. Everything between two entries was copied as it was. An
-    /// invisible character that folds to nothing joins the entry of the character before
-    /// it (which then spans both in the original).
-    units: Vec<(u32, u32, u32)>,
+    /// One entry per folded form, in order: its offset in `text`, its offset and length in
+    /// the original, and where in the original what was folded starts. Everything between
+    /// two entries was copied as it was. An invisible character that folds to nothing joins
+    /// the entry of the character before it, which then spans both; when that character
+    /// was copied as written, what was folded starts at the invisible one, so a value
+    /// written up to the character before it does not count as holding a folded form.
+    units: Vec<(u32, u32, u32, u32)>,
 }
 
 impl Folded {
@@ -297,15 +334,17 @@ impl Folded {
                 let here = self.text.len() as u32 - 1;
                 match self.units.last_mut() {
                     Some(u) if u.0 == here && (u.1 + u.2) as usize == at => u.2 += len as u32,
-                    _ => self.units.push((here, at as u32 - 1, 1 + len as u32)),
+                    _ => self
+                        .units
+                        .push((here, at as u32 - 1, 1 + len as u32, at as u32)),
                 }
                 at += len;
                 continue;
             }
             match folds_at(text, at, &has_at) {
                 Some((a, len)) => {
-                    self.units
-                        .push((self.text.len() as u32, at as u32, len as u32));
+                    let (folded, at32) = (self.text.len() as u32, at as u32);
+                    self.units.push((folded, at32, len as u32, at32));
                     self.text.push(a);
                     at += len;
                 }
@@ -321,8 +360,8 @@ impl Folded {
 
     /// Does the span `start..end` of the original hold a form that was folded?
     pub fn touches(&self, start: usize, end: usize) -> bool {
-        let k = self.units.partition_point(|u| (u.1 as usize) < start);
-        self.units.get(k).is_some_and(|u| (u.1 as usize) < end)
+        let k = self.units.partition_point(|u| (u.3 as usize) < start);
+        self.units.get(k).is_some_and(|u| (u.3 as usize) < end)
     }
 
     /// The folded text.
@@ -338,7 +377,7 @@ impl Folded {
             (Some(u), _) if u.0 as usize == x => u.1 as usize,
             (_, None) => x,
             // Past a folded form (one byte here, `len` there): the copied bytes since.
-            (_, Some((f, r, len))) => (r + len) as usize + (x - f as usize - 1),
+            (_, Some((f, r, len, _))) => (r + len) as usize + (x - f as usize - 1),
         }
     }
 
@@ -349,7 +388,7 @@ impl Folded {
         if self.text.capacity() > KEEP {
             self.text = String::new();
         }
-        if self.units.capacity() > KEEP / 12 {
+        if self.units.capacity() > KEEP / 16 {
             self.units = Vec::new();
         }
     }
@@ -459,9 +498,18 @@ mod tests {
             "1\u{200b}\u{ad}"
         );
         assert_eq!(&text[f.original_offset(2)..f.original_offset(3)], "2");
-        // A written candidate over the `1` holds a folded form: the folded scan's stands.
-        assert!(f.touches(0, 2));
+        // What was folded is the invisible characters, not the `1` before them: a value
+        // written up to the `1` holds no folded form, and its written reading stands.
+        assert!(!f.touches(0, 2));
+        assert!(f.touches(0, 3));
         assert!(!f.touches(7, 9));
+        assert_eq!(trim_invisible_end(text, 0, 7), 2);
+        assert_eq!(trim_invisible_end(text, 2, 2), 2);
+        // A long run is no value's: it stays, and costs one look per character.
+        let run = format!("a{}b", "\u{200b}".repeat(100_000));
+        assert!(!needs_fold(&run));
+        assert_eq!(fold("a\u{200b}\u{200b}\u{200b}\u{200b}b"), "ab");
+        assert!(!needs_fold("a\u{200b}\u{200b}\u{200b}\u{200b}\u{200b}b"));
     }
 
     #[test]
