@@ -281,8 +281,7 @@ impl Detector {
             self.collect(folded.text(), scratch);
             for f in &mut scratch.candidates[first..] {
                 f.start = folded.original_offset(f.start);
-                f.end =
-                    crate::fold::trim_invisible_end(text, f.start, folded.original_offset(f.end));
+                f.end = folded.original_offset(f.end);
             }
             folded.shrink();
         }
