@@ -167,9 +167,16 @@ impl<R: Read> Hashing<R> {
     }
 
     /// Reads what is left, then returns `(bytes, sha256 hex)` of everything read.
-    pub fn finish(mut self) -> io::Result<(u64, String)> {
+    pub fn finish(self) -> io::Result<(u64, String)> {
+        let (bytes, hasher) = self.drain()?;
+        Ok((bytes, hex::encode(hasher.finalize())))
+    }
+
+    /// Reads what is left, then returns the bytes read and the hasher, for more input to
+    /// follow (a shard continued after a crash: what the first run wrote, then new chunks).
+    pub fn drain(mut self) -> io::Result<(u64, Sha256)> {
         io::copy(&mut self, &mut io::sink())?;
-        Ok((self.bytes, hex::encode(self.hasher.finalize())))
+        Ok((self.bytes, self.hasher))
     }
 }
 

@@ -236,20 +236,8 @@ impl ShardHasher {
         let thread = std::thread::Builder::new()
             .name("scrubline-hash".into())
             .spawn(move || {
-                let mut hasher = sha2::Sha256::new();
-                let mut bytes = 0u64;
-                if prefix > 0 {
-                    let mut r = std::io::Read::take(File::open(&path)?, prefix);
-                    let mut buf = vec![0u8; 1 << 20];
-                    loop {
-                        let n = std::io::Read::read(&mut r, &mut buf)?;
-                        if n == 0 {
-                            break;
-                        }
-                        hasher.update(&buf[..n]);
-                        bytes += n as u64;
-                    }
-                }
+                let written = std::io::Read::take(File::open(&path)?, prefix);
+                let (mut bytes, mut hasher) = crate::input::Hashing::new(written).drain()?;
                 for chunk in rx {
                     hasher.update(&chunk);
                     bytes += chunk.len() as u64;
