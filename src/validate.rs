@@ -983,23 +983,26 @@ fn wechat_id(s: &str) -> bool {
 /// A QQ number: 5 to 11 digits, the first not a zero. A mobile number used as the QQ
 /// number (`QQ：139 1234 5678`) is one too.
 fn qq(s: &str) -> bool {
-    with_digits(s, |d| (5..=11).contains(&d.len()) && d[0] != 0)
+    with_digits(s, qq_digits)
+}
+
+fn qq_digits(d: &[u8]) -> bool {
+    (5..=11).contains(&d.len()) && d[0] != 0
 }
 
 /// A QQ number after a bare "QQ" and a blank: [`qq`], and not a round count (`50000`) or a
 /// date (`20240115`), which is what such a number in prose often is.
 fn qq_bare(s: &str) -> bool {
-    qq(s)
-        && with_digits(s, |d| {
-            let date = d.len() == 8
-                && matches!(d[..2], [1, 9] | [2, 0])
-                && real_date(
-                    num_digits(&d[..4]),
-                    num_digits(&d[4..6]),
-                    num_digits(&d[6..8]),
-                );
-            !d.ends_with(&[0, 0, 0]) && !date
-        })
+    with_digits(s, |d| {
+        let date = d.len() == 8
+            && matches!(d[..2], [1, 9] | [2, 0])
+            && real_date(
+                num_digits(&d[..4]),
+                num_digits(&d[4..6]),
+                num_digits(&d[6..8]),
+            );
+        qq_digits(d) && !d.ends_with(&[0, 0, 0]) && !date
+    })
 }
 
 /// The value of the digits `d` (0..=9 each).
