@@ -255,11 +255,23 @@ impl Detector {
     /// one overlap resolution. Both, because folding can also take a boundary away: in
     /// `ＴＥＬ．13912345678` the folded `.` is no boundary for a phone number, the written
     /// `．` is. A written candidate that holds a folded form gives way to the folded scan.
+    ///
+    /// Text with invisible characters inside a value (`bob\u{200B}@example.com`) is also
+    /// scanned in its joined view, whose candidates join the others: a third scan, not a
+    /// replacement for the folded one, because an invisible character is as often the
+    /// only boundary between a value and the next word.
     pub fn find(&self, text: &str, scratch: &mut Scratch, out: &mut Vec<Finding>) {
+        self.find_views(text, scratch, out, true);
+    }
+
+    /// [`Detector::find`], with or without the joined view (tests compare the two).
+    fn find_views(&self, text: &str, scratch: &mut Scratch, out: &mut Vec<Finding>, join: bool) {
         scratch.candidates.clear();
         self.collect(text, scratch);
         let mut folded = std::mem::take(&mut scratch.folded);
-        if folded.fold(text) {
+        let folds = folded.fold(text);
+        let joins = join && folded.joins();
+        if folds {
             // Where a written candidate holds a folded form (`mailto%3Aalice@…`), the folded
             // scan read that span as it is meant: its candidate stands alone.
             scratch
@@ -283,8 +295,18 @@ impl Detector {
                 f.start = folded.original_offset(f.start);
                 f.end = folded.original_offset(f.end);
             }
-            folded.shrink();
         }
+        if joins && folded.join(text) {
+            let first = scratch.candidates.len();
+            self.collect(folded.text(), scratch);
+            for f in &mut scratch.candidates[first..] {
+                f.start = folded.original_offset(f.start);
+                let end = folded.original_offset(f.end);
+                f.end = crate::fold::trim_invisible_end(text, f.start, end);
+            }
+            Self::keep_joined_that_contain(&mut scratch.candidates, first);
+        }
+        folded.shrink();
         scratch.folded = folded;
         self.resolve(text, scratch, out);
     }
@@ -679,6 +701,36 @@ impl Detector {
         }
     }
 
+    /// Drops the candidates from `first` on (the joined view's) that overlap one before
+    /// `first` (the written or folded view's) without containing it. Joining can glue a value
+    /// to the next one across the invisible character between them
+    /// (`（010）6552 1234\u{200B}alice@corp.com` reads `1234alice@corp.com`); such a candidate
+    /// would win the overlap and leave the start of the other value raw.
+    fn keep_joined_that_contain(cands: &mut Vec<Finding>, first: usize) {
+        let mut before: Vec<(usize, usize)> =
+            cands[..first].iter().map(|f| (f.start, f.end)).collect();
+        before.sort_unstable();
+        // Highest end among the spans that start before each index.
+        let mut reach = Vec::with_capacity(before.len() + 1);
+        reach.push(0);
+        for &(_, e) in &before {
+            reach.push(e.max(*reach.last().unwrap_or(&0)));
+        }
+        let mut k = first;
+        for i in first..cands.len() {
+            let j = cands[i];
+            let lo = before.partition_point(|&(s, _)| s < j.start);
+            let hi = before.partition_point(|&(s, _)| s < j.end);
+            let crosses_start = reach[lo] > j.start;
+            let crosses_end = before[lo..hi].iter().any(|&(_, e)| e > j.end);
+            if !crosses_start && !crosses_end {
+                cands[k] = j;
+                k += 1;
+            }
+        }
+        cands.truncate(k);
+    }
+
     /// Is `a` preferred over the overlapping `b`?
     fn better(&self, a: Finding, b: Finding) -> bool {
         let key = |f: Finding| {
@@ -695,13 +747,14 @@ impl Detector {
 
     /// The canonical form of a finding's value, the input of its pseudonym: the value
     /// itself when already canonical, else `buf` (see [`normalize_into`]).
-    /// A value written in full-width forms is folded first (see [`crate::fold`]), so it
-    /// gets the pseudonym of its ASCII twin.
+    /// A value written in full-width forms, or with invisible characters inside, is folded
+    /// and joined first (see [`crate::fold::fold_value`]), so it gets the pseudonym of its
+    /// plain ASCII twin.
     pub fn normalize_into<'a>(&self, f: &Finding, text: &'a str, buf: &'a mut String) -> &'a str {
         let rule = self.rule(f.rule);
         let value = &text[f.start..f.end];
         let cc = rule.country_code.as_deref();
-        if let Cow::Owned(folded) = crate::fold::fold(value) {
+        if let Cow::Owned(folded) = crate::fold::fold_value(value) {
             if normalize_into(rule.normalize, cc, &folded, buf) == Normalized::Value {
                 buf.push_str(&folded);
             }
@@ -1887,5 +1940,107 @@ mod tests {
         .unwrap();
         let err = Detector::new(&set).unwrap_err().to_string();
         assert!(err.contains("Unicode word boundary"), "{err}");
+    }
+
+    /// Bytes of `text` that the findings of `find_views(join)` cover.
+    fn covered(d: &Detector, text: &str, join: bool) -> Vec<bool> {
+        let mut scratch = d.scratch();
+        let mut out = Vec::new();
+        d.find_views(text, &mut scratch, &mut out, join);
+        let mut cov = vec![false; text.len()];
+        for f in &out {
+            cov[f.start..f.end].iter_mut().for_each(|c| *c = true);
+        }
+        cov
+    }
+
+    /// Which bytes covered without the joined view are left uncovered with it (the
+    /// regression two reviews of an earlier invisible-character fold found: a value that
+    /// only the folded view reads, followed by an invisible character, stayed raw).
+    fn lost_by_joining(d: &Detector, text: &str) -> Option<String> {
+        let (old, new) = (covered(d, text, false), covered(d, text, true));
+        let lost: String = (0..text.len())
+            .filter(|&i| old[i] && !new[i] && text.is_char_boundary(i))
+            .map(|i| text[i..].chars().next().unwrap())
+            .collect();
+        (!lost.is_empty()).then_some(lost)
+    }
+
+    static JOIN_DETECTOR: std::sync::LazyLock<Detector> = std::sync::LazyLock::new(builtin);
+
+    /// The joined view finds values that invisible characters cut, and takes nothing away
+    /// from what the written and folded views found.
+    #[test]
+    fn joined_view_adds_findings_and_takes_none_away() {
+        let d = &*JOIN_DETECTOR;
+        for text in [
+            "call 139\u{a0}1234\u{a0}5678\u{200b}now",
+            "alice%40corp.com\u{200b}-x",
+            "card ４111111111111111\u{200b}X",
+            "电话：（010）6552 1234\u{200b}x",
+            "mail alice@corp.com\u{200b}- call 13912345678\u{200b}now",
+            "ip 10.1.2.3\u{200b}-prod, id 11010519491231002X\u{200b}ab",
+            "iban DE89370400440532013000\u{200b}X",
+        ] {
+            assert_eq!(lost_by_joining(d, text), None, "{text:?}");
+            assert!(covered(d, text, true).contains(&true), "{text:?}");
+        }
+        for (text, value) in [
+            ("alice\u{200b}＠example.com", "alice\u{200b}＠example.com"),
+            ("press\u{200b}@example.org", "press\u{200b}@example.org"),
+            (
+                "手机139\u{200b}1234\u{2060}5678。",
+                "139\u{200b}1234\u{2060}5678",
+            ),
+            ("wang\u{ad}li@example.cn", "wang\u{ad}li@example.cn"),
+            ("bob@example.com\u{200b}_x", "bob@example.com"),
+            ("(312) 555\u{200b}-0199", "(312) 555\u{200b}-0199"),
+        ] {
+            let found: Vec<&str> = d
+                .find_all(text)
+                .iter()
+                .map(|f| &text[f.start..f.end])
+                .collect();
+            assert_eq!(found, [value], "{text:?}");
+        }
+        assert!(d
+            .find_all("v1.2\u{200b}.3 hello\u{200b}world zero\u{ad}width")
+            .is_empty());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1024))]
+        /// Differential: over texts of values, folded forms, invisible characters and the
+        /// words around them, every byte that the written and folded views' findings cover
+        /// is covered with the joined view too; text without invisible characters gets the
+        /// very same findings.
+        #[test]
+        fn joining_never_uncovers_a_value(parts in proptest::collection::vec(
+            proptest::sample::select(vec![
+                "13912345678", "139\u{a0}1234\u{a0}5678", "１３９１２３４５６７８", "139", "1234",
+                "4111111111111111", "４111111111111111", "11010519491231002X",
+                "DE89370400440532013000", "10.1.2.3", "（010）6552 1234", "(312) 555", "-0199",
+                "alice", "@", "＠", "%40", "corp.com", "alice@corp.com", "alice%40corp.com",
+                "ｃｏｒｐ．ｃｏｍ", "\u{200b}", "\u{200b}", "\u{ad}", "\u{2060}", "\u{feff}",
+                "\u{200d}", "now", "x", "X", "-", "_", ".", " ", "电话：", "手机", "call ",
+                "card ", "mail ", "，", "。", "中", "+86 139 1234 5678", "QQ：", "12345678",
+                "身份证", "phone ", "password: ", "AKIAIOSFODNN7EXAMPLE", "6217001234567890",
+                "a.b", "fe80::1", "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+            ]),
+            0..14,
+        )) {
+            let text = parts.concat();
+            let d = &*JOIN_DETECTOR;
+            if let Some(lost) = lost_by_joining(d, &text) {
+                proptest::prop_assert!(false, "{:?} lost {:?}", text, lost);
+            }
+            if !text.chars().any(crate::fold::is_invisible) {
+                let mut scratch = d.scratch();
+                let (mut old, mut new) = (Vec::new(), Vec::new());
+                d.find_views(&text, &mut scratch, &mut old, false);
+                d.find_views(&text, &mut scratch, &mut new, true);
+                proptest::prop_assert_eq!(old, new);
+            }
+        }
     }
 }

@@ -19,6 +19,14 @@
 //! full-width parentheses around an area code (`（010）6552 1234`, as Chinese text writes
 //! a landline). Otherwise they, and the other full-width punctuation that rules name
 //! themselves (`：，！`), are left as written.
+//!
+//! Crawled pages also put invisible characters into addresses and numbers against
+//! harvesters (`press\u{200B}@example.org`, `139\u{200B}1234\u{200B}5678`). They get a view
+//! of their own, the *joined* view ([`Folded::join`]): the folded view without the zero-width
+//! spaces and joiners, word joiners, byte-order marks and soft hyphens that stand between
+//! two value characters. It is scanned in addition to the other two, never instead: an
+//! invisible character can as well be the only boundary between a value and the next
+//! word (`139 1234 5678\u{200B}now`), and there the folded view's reading must stand.
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
@@ -157,6 +165,77 @@ fn area_code_closes(text: &str, i: usize) -> bool {
     false
 }
 
+/// Is `c` one of the invisible characters that the joined view drops inside a value?
+pub(crate) fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}' | '\u{feff}' | '\u{ad}'
+    )
+}
+
+/// A character an invisible one may stand between and vanish: letters, digits and the
+/// punctuation of addresses, ASCII or full-width. (Not the Unicode dashes: they fold only
+/// between digits, and the dropped character must join one byte of the view.)
+fn is_value_char(c: char) -> bool {
+    let c = match c {
+        '\u{ff01}'..='\u{ff5e}' => fold_char(c).unwrap_or(c),
+        c => c,
+    };
+    c.is_ascii_alphanumeric() || matches!(c, '@' | '.' | '-' | '_' | '+')
+}
+
+/// The length of the invisible character at byte `i` if the joined view drops it: when the
+/// nearest visible characters on both sides are value characters, so that it sits inside
+/// a value.
+#[inline]
+fn vanishes_at(text: &str, i: usize) -> Option<usize> {
+    let len = match text.as_bytes()[i..] {
+        [0xe2, 0x80, 0x8b..=0x8d, ..] | [0xe2, 0x81, 0xa0, ..] | [0xef, 0xbb, 0xbf, ..] => 3,
+        [0xc2, 0xad, ..] => 2,
+        _ => return None,
+    };
+    // A few in a row at most: a longer run is no value's, and looking past it from each
+    // of its characters would make a text of them quadratic.
+    let mut run = 1;
+    let before = first_visible(text[..i].chars().rev(), &mut run);
+    let after = first_visible(text[i + len..].chars(), &mut run);
+    (run <= RUN_MAX && before.is_some_and(is_value_char) && after.is_some_and(is_value_char))
+        .then_some(len)
+}
+
+/// The first visible character of `chars`, counting the invisible ones before it in
+/// `run`; `None` as soon as `run` passes [`RUN_MAX`].
+fn first_visible(chars: impl Iterator<Item = char>, run: &mut usize) -> Option<char> {
+    for c in chars {
+        if !is_invisible(c) {
+            return Some(c);
+        }
+        *run += 1;
+        if *run > RUN_MAX {
+            return None;
+        }
+    }
+    None
+}
+
+/// The most invisible characters in a row that the joined view drops.
+const RUN_MAX: usize = 4;
+
+/// The end of the span `start..end` of `text` without the invisible characters it ends
+/// with. A value found in the joined view that ends before a dropped one
+/// (`bob@example.com\u{200B}_x`) maps back past it, and would otherwise take it into its
+/// pseudonym.
+pub fn trim_invisible_end(text: &str, start: usize, mut end: usize) -> usize {
+    while let Some(c) = text[start..end]
+        .chars()
+        .next_back()
+        .filter(|&c| is_invisible(c))
+    {
+        end -= c.len_utf8();
+    }
+    end
+}
+
 /// Does `text` hold an `@`, written or in one of its encodings?
 fn mentions_at(text: &str) -> bool {
     let b = text.as_bytes();
@@ -184,9 +263,16 @@ fn needs_fold(text: &str) -> bool {
     first_fold(text).is_some()
 }
 
-/// Byte offset of the first form that folds. Looks only at the bytes a folded form
-/// starts with (`0xC2`, `0xE2`, `0xEF`, `%`, `&`) and the bytes after them, and for the
-/// ideographic space as a whole: its lead byte `0xE3` also starts every kana and `。`.
+/// Does a form fold at byte `i`, or an invisible character vanish from the joined view?
+#[inline]
+fn changes_at(text: &str, i: usize, at: &OnceCell<bool>) -> bool {
+    folds_at(text, i, at).is_some() || vanishes_at(text, i).is_some()
+}
+
+/// Byte offset of the first form that folds or invisible character that the joined view
+/// drops. Looks only at the bytes they start with (`0xC2`, `0xE2`, `0xEF`, `%`, `&`) and
+/// the bytes after them, and for the ideographic space as a whole: its lead byte `0xE3`
+/// also starts every kana and `。`.
 fn first_fold(text: &str) -> Option<usize> {
     static IDEOGRAPHIC_SPACE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
         std::sync::LazyLock::new(|| memchr::memmem::Finder::new("\u{3000}"));
@@ -195,13 +281,13 @@ fn first_fold(text: &str) -> Option<usize> {
     // Labels and values are short, and asked one by one: one loop over their bytes costs
     // less than setting up three searches.
     if b.len() <= 64 {
-        return (0..b.len()).find(|&j| is_lead(b[j]) && folds_at(text, j, &at).is_some());
+        return (0..b.len()).find(|&j| is_lead(b[j]) && changes_at(text, j, &at));
     }
     let mut first = IDEOGRAPHIC_SPACE.find(b).unwrap_or(b.len());
     // None of these bytes can be a UTF-8 continuation byte, so each hit is a character
     // boundary.
-    if let Some(i) = memchr::memchr3_iter(0xef, 0xe2, 0xc2, &b[..first])
-        .find(|&i| folds_at(text, i, &at).is_some())
+    if let Some(i) =
+        memchr::memchr3_iter(0xef, 0xe2, 0xc2, &b[..first]).find(|&i| changes_at(text, i, &at))
     {
         first = i;
     }
@@ -229,21 +315,68 @@ pub fn fold(text: &str) -> Cow<'_, str> {
     }
 }
 
+/// The form of a found value that its pseudonym is keyed by: folded, and without the
+/// invisible characters inside it (the joined view), so that `bob\u{200B}@example.com`
+/// and `ｂｏｂ＠example.com` get the pseudonym of `bob@example.com`. Borrowed when nothing
+/// changes.
+pub fn fold_value(text: &str) -> Cow<'_, str> {
+    let mut f = Folded::default();
+    if f.build(text, true) {
+        Cow::Owned(f.text)
+    } else {
+        Cow::Borrowed(text)
+    }
+}
+
 /// A reusable folded view and the way back to the original's offsets.
 #[derive(Default)]
 pub struct Folded {
     text: String,
     /// One entry per folded form, in order: its offset in `text`, and its offset and
-    /// length in the original. Everything between two entries was copied as it was.
+    /// length in the original. Everything between two entries was copied as it was. In the
+    /// joined view, a dropped invisible character joins the entry of the character before
+    /// it, which then spans both in the original.
     units: Vec<(u32, u32, u32)>,
+    /// Set by [`Folded::fold`]: the text holds an invisible character that the joined view
+    /// drops.
+    joins: bool,
+    /// Set by [`Folded::join`]: an invisible character was dropped.
+    dropped: bool,
 }
 
 impl Folded {
     /// Folds `text` into this view. Returns false, and leaves the view empty, when nothing
-    /// folds (or the text is beyond 4 GiB, which no record is).
+    /// folds (or the text is beyond 4 GiB, which no record is). Also notes whether the
+    /// joined view would differ from it: see [`Folded::joins`].
     pub fn fold(&mut self, text: &str) -> bool {
+        self.build(text, false)
+    }
+
+    /// Did the last [`Folded::fold`] see an invisible character that [`Folded::join`]
+    /// drops?
+    pub fn joins(&self) -> bool {
+        self.joins
+    }
+
+    /// Makes this the joined view of `text`: the folded view without the invisible
+    /// characters inside values (see the module docs). Returns false, and leaves the view
+    /// empty, when no invisible character is dropped.
+    pub fn join(&mut self, text: &str) -> bool {
+        if self.build(text, true) && self.dropped {
+            return true;
+        }
         self.text.clear();
         self.units.clear();
+        false
+    }
+
+    /// Builds the folded view of `text`, or with `join` the joined one. Returns whether
+    /// it differs from `text`; leaves it empty when not.
+    fn build(&mut self, text: &str, join: bool) -> bool {
+        self.text.clear();
+        self.units.clear();
+        self.joins = false;
+        self.dropped = false;
         let Some(first) = first_fold(text).filter(|_| u32::try_from(text.len()).is_ok()) else {
             return false;
         };
@@ -251,6 +384,14 @@ impl Folded {
         let has_at = OnceCell::new();
         let mut at = first;
         while at < text.len() {
+            if let Some(len) = vanishes_at(text, at) {
+                self.joins = true;
+                if join && self.drop_invisible(text, at, len) {
+                    self.dropped = true;
+                    at += len;
+                    continue;
+                }
+            }
             match folds_at(text, at, &has_at) {
                 Some((a, len)) => {
                     self.units
@@ -264,6 +405,26 @@ impl Folded {
                     at += len;
                 }
             }
+        }
+        if self.units.is_empty() {
+            self.text.clear();
+            return false;
+        }
+        true
+    }
+
+    /// Drops the `len`-byte invisible character at `at` from the view by joining it to the
+    /// one byte the character before it became: a folded form whose entry ends here, or an
+    /// ASCII character copied as written. Anything else before it (a Unicode dash left as
+    /// written) keeps it.
+    fn drop_invisible(&mut self, text: &str, at: usize, len: usize) -> bool {
+        let here = self.text.len() as u32 - 1;
+        match self.units.last_mut() {
+            Some(u) if u.0 == here && (u.1 + u.2) as usize == at => u.2 += len as u32,
+            _ if text.as_bytes()[at - 1].is_ascii() => {
+                self.units.push((here, at as u32 - 1, 1 + len as u32));
+            }
+            _ => return false,
         }
         true
     }
@@ -419,12 +580,73 @@ mod tests {
         assert_eq!(f.text.capacity(), 0);
     }
 
+    /// The joined view drops invisible characters between value characters only, maps
+    /// each back together with the character before it, and leaves prose, CJK, long runs
+    /// and the edges of a text alone.
+    #[test]
+    fn joined_view_drops_invisible_characters_inside_values_only() {
+        let joined = |t: &str| {
+            let mut f = Folded::default();
+            f.join(t).then(|| f.text().to_string())
+        };
+        assert_eq!(
+            joined("press\u{200b}@example.org, 139\u{200b}1234\u{2060}5678").as_deref(),
+            Some("press@example.org, 13912345678")
+        );
+        assert_eq!(
+            joined("alice\u{200b}＠ｅxample.com wang\u{ad}li").as_deref(),
+            Some("alice@example.com wangli")
+        );
+        assert_eq!(
+            joined("a%40\u{feff}b 1\u{200c}\u{200d}2").as_deref(),
+            Some("a@b 12")
+        );
+        for stays in [
+            "中\u{200b}文",
+            "\u{200b}abc",
+            "abc\u{200b}",
+            "a\u{200b} b",
+            "prose, \u{ad}then",
+            "a\u{2014}\u{200b}b",
+            "a\u{200b}\u{200b}\u{200b}\u{200b}\u{200b}b",
+        ] {
+            assert_eq!(joined(stays), None, "{stays:?}");
+        }
+        // The folded view keeps them, but notes that the joined view differs.
+        let mut f = Folded::default();
+        assert!(!f.fold("press\u{200b}@example.org"));
+        assert!(f.joins());
+        assert!(f.fold("ｐress\u{200b}@example.org"));
+        assert_eq!(f.text(), "press\u{200b}@example.org");
+        assert!(f.joins());
+        assert!(f.fold("中\u{200b}文 ａ"));
+        assert!(!f.joins());
+        // Offsets: a dropped character belongs to the one before it.
+        let text = "x1\u{200b}\u{ad}2ｙ\u{200b}z";
+        assert!(f.join(text));
+        assert_eq!(f.text(), "x12yz");
+        let at = |x| f.original_offset(x);
+        assert_eq!(&text[at(1)..at(2)], "1\u{200b}\u{ad}");
+        assert_eq!(&text[at(2)..at(3)], "2");
+        assert_eq!(&text[at(3)..at(4)], "ｙ\u{200b}");
+        assert_eq!(&text[at(4)..at(5)], "z");
+        assert_eq!(trim_invisible_end(text, 0, at(2)), 2);
+        assert_eq!(trim_invisible_end(text, 2, 2), 2);
+        // A long run costs one look per character.
+        let run = format!("a{}b", "\u{200b}".repeat(100_000));
+        assert!(!needs_fold(&run));
+        // The key form of a value is folded and joined.
+        assert_eq!(fold_value("ｂob\u{200b}@example.com"), "bob@example.com");
+        assert!(matches!(fold_value("bob@example.com"), Cow::Borrowed(_)));
+    }
+
     fn mixed() -> impl Strategy<Value = String> {
         let pieces = prop::sample::select(vec![
             "a", "Z", "7", "@", ".", " ", "，", "：", "。", "中", "é", "😀", "§", "\u{feff}", "｡",
             "１", "ｚ", "Ｑ", "＠", "．", "－", "＋", "＿", "＝", "\u{3000}", "\u{a0}", "\u{202f}",
             "\u{2014}", "\u{2010}", "“", "%40", "%4", "%", "0", "%3A", "%2f", "%41", "&#64;",
-            "&#x40;", "&commat;", "&#6", "&", "#", ";", "（", "）", "（0", "10）",
+            "&#x40;", "&commat;", "&#6", "&", "#", ";", "（", "）", "（0", "10）", "\u{200b}",
+            "\u{ad}", "\u{2060}", "\u{200d}", "-", "_",
         ]);
         prop::collection::vec(pieces, 0..40).prop_map(|v| v.concat())
     }
@@ -454,7 +676,9 @@ mod tests {
         /// take, on the same text padded past the cut-off (padding that never folds).
         #[test]
         fn short_and_long_texts_fold_alike(text in mixed()) {
-            let pad = "x".repeat(80);
+            // Padding that neither folds nor is a value character an invisible one could
+            // vanish next to.
+            let pad = "~".repeat(80);
             let short = needs_fold(&text);
             prop_assert_eq!(needs_fold(&format!("{text}{pad}")), short);
             prop_assert_eq!(needs_fold(&format!("{pad}{text}")), short);
@@ -467,7 +691,7 @@ mod tests {
         fn characters_map_back(text in mixed()) {
             let mut f = Folded::default();
             if !f.fold(&text) {
-                prop_assert!(!needs_fold(&text));
+                prop_assert!(!needs_fold(&text) || f.joins());
                 prop_assert_eq!(fold(&text), text.as_str());
                 return Ok(());
             }
@@ -481,6 +705,39 @@ mod tests {
                 let orig = &text[a..b];
                 prop_assert!(
                     orig.chars().eq([c]) || fold_form(orig) == Some(c),
+                    "{:?} at {} came from {:?}", c, s, orig
+                );
+            }
+        }
+
+        /// The joined view maps back likewise; a character there may also carry the
+        /// invisible ones dropped after it. Without them it is the folded view, and it
+        /// exists exactly when the folded view noted that it would differ.
+        #[test]
+        fn joined_characters_map_back(text in mixed()) {
+            let mut f = Folded::default();
+            f.fold(&text);
+            let joins = f.joins();
+            if !f.join(&text) {
+                prop_assert!(!joins);
+                return Ok(());
+            }
+            prop_assert!(joins);
+            let out = f.text().to_string();
+            prop_assert_eq!(&out, &fold_value(&text));
+            let without: String = text.chars().filter(|&c| !is_invisible(c)).collect();
+            let folded_without: String = fold(&text).chars().filter(|&c| !is_invisible(c)).collect();
+            prop_assert_eq!(out.chars().filter(|&c| !is_invisible(c)).collect::<String>(), folded_without);
+            prop_assert!(without.len() <= text.len());
+            prop_assert_eq!(f.original_offset(0), 0);
+            prop_assert_eq!(f.original_offset(out.len()), text.len());
+            for (s, c) in out.char_indices() {
+                let (a, b) = (f.original_offset(s), f.original_offset(s + c.len_utf8()));
+                prop_assert!(a < b && text.is_char_boundary(a) && text.is_char_boundary(b));
+                let orig = &text[a..b];
+                let head = &text[a..trim_invisible_end(text.as_str(), a, b)];
+                prop_assert!(
+                    orig.chars().eq([c]) || head.chars().eq([c]) || fold_form(head) == Some(c),
                     "{:?} at {} came from {:?}", c, s, orig
                 );
             }

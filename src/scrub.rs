@@ -308,7 +308,7 @@ impl Scrubber {
             // do not read it.
             let raw = &text[f.start..f.end];
             let original = if self.pseudonymizer.style() == crate::pseudonym::Style::Surrogate {
-                crate::fold::fold(raw)
+                crate::fold::fold_value(raw)
             } else {
                 raw.into()
             };
@@ -372,6 +372,55 @@ mod tests {
         let d = Detector::new(&RuleSet::builtin().unwrap()).unwrap();
         let k = Key::from_material(&[7u8; 32]).unwrap();
         Scrubber::new(d, Pseudonymizer::new(&k, Style::Tag))
+    }
+
+    /// An invisible character inside a value, or right after it, leaves neither the value
+    /// nor a piece of it in the output, and changes neither its token nor the text around
+    /// it.
+    #[test]
+    fn invisible_characters_neither_hide_a_value_nor_change_its_token() {
+        let s = scrubber();
+        let mut sc = s.scratch();
+        let mut c = Detections::default();
+        let mut scrub = |t: &str| s.scrub(t, &mut sc, &mut c);
+        let token = scrub("bob@example.com").unwrap();
+        for (text, want) in [
+            ("bob\u{200b}@example.com", token.clone()),
+            ("b\u{ad}ob@exam\u{2060}ple.com", token.clone()),
+            ("bob\u{200b}＠ｅxample.com", token.clone()),
+            ("bob@example.com\u{200b}_x", format!("{token}\u{200b}_x")),
+            (
+                "mail bob@example.com\u{200b}- call",
+                format!("mail {token}\u{200b}- call"),
+            ),
+        ] {
+            assert_eq!(scrub(text).as_deref(), Some(want.as_str()), "{text:?}");
+        }
+        let phone = scrub("手机13912345678").unwrap();
+        assert_eq!(
+            scrub("手机139\u{200b}1234\u{200b}5678").unwrap(),
+            phone,
+            "one token for the joined and the plain number"
+        );
+        for (text, value) in [
+            ("card 4111111111111111\u{200b}X", "4111111111111111"),
+            ("card ４111111111111111\u{200b}X", "111111111111111"),
+            ("ip 10.1.2.3\u{200b}-prod", "10.1.2.3"),
+            ("id 11010519491231002X\u{200b}ab", "11010519491231002X"),
+            ("call 13912345678\u{200b}now", "13912345678"),
+            ("call 139\u{a0}1234\u{a0}5678\u{200b}now", "5678"),
+            ("alice%40corp.com\u{200b}-x", "corp.com"),
+            ("电话：（010）6552 1234\u{200b}x", "6552"),
+            (
+                "iban DE89370400440532013000\u{200b}X",
+                "DE89370400440532013000",
+            ),
+            ("（010）6552 1234\u{200b}alice@corp.com", "6552"),
+        ] {
+            let out = scrub(text).unwrap_or_else(|| panic!("nothing found in {text:?}"));
+            assert!(!out.contains(value), "{text:?} -> {out:?}");
+            assert!(out.contains('<'), "{text:?} -> {out:?}");
+        }
     }
 
     /// Under a labeling key a value gets the token it gets in text, in every style, and
