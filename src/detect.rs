@@ -23,6 +23,18 @@ use crate::keywords::{KeywordScratch, KeywordSet};
 use crate::rules::{KeywordAt, Normalizer, Rule, RuleSet, Scope};
 use crate::validate::{self, Validator};
 
+/// The views of a text that a scan reads (see [`crate::fold`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Views {
+    /// As written, and folded where anything folds.
+    Plain,
+    /// Only the joined view, where the text has one: the candidates that hold a dropped
+    /// invisible character.
+    Joined,
+    /// All three; the joined view's candidates fill the gaps the others leave.
+    All,
+}
+
 /// One detected value: a byte range of the scanned text and the rule that found it.
 ///
 /// It holds offsets, never the value, so it can be logged and counted freely.
@@ -115,8 +127,18 @@ pub struct Scratch {
     columns: Vec<(usize, u32)>,
     /// The folded view of a text that needs one.
     folded: crate::fold::Folded,
+    /// Whether the last text scanned has a joined view.
+    joins: bool,
     /// The keyword scan's buffers.
     keyword_scratch: KeywordScratch,
+}
+
+impl Scratch {
+    /// Does the text of the last [`Detector::find_views`] have a joined view: an invisible
+    /// character between two value characters?
+    pub fn joins(&self) -> bool {
+        self.joins
+    }
 }
 
 impl std::fmt::Debug for Detector {
@@ -219,6 +241,7 @@ impl Detector {
             cells: Vec::new(),
             columns: Vec::new(),
             folded: crate::fold::Folded::default(),
+            joins: false,
             keyword_scratch: KeywordScratch::default(),
         }
     }
@@ -257,58 +280,96 @@ impl Detector {
     /// `．` is. A written candidate that holds a folded form gives way to the folded scan.
     ///
     /// Text with invisible characters inside a value (`bob\u{200B}@example.com`) is also
-    /// scanned in its joined view, whose candidates join the others: a third scan, not a
-    /// replacement for the folded one, because an invisible character is as often the
-    /// only boundary between a value and the next word.
+    /// scanned in its joined view (see [`crate::fold`]). Its candidates only fill the gaps
+    /// the other views leave: one that overlaps any of theirs is dropped, and so is one
+    /// with no dropped invisible character inside, which read nothing new. An invisible
+    /// character is as often the only boundary between a value and the next word
+    /// (`139 1234 5678\u{200B}now`, `（010）6552 1234\u{200B}alice@corp.com`), and there the
+    /// written or folded reading must stand.
     pub fn find(&self, text: &str, scratch: &mut Scratch, out: &mut Vec<Finding>) {
-        self.find_views(text, scratch, out, true);
+        self.find_views(text, scratch, out, Views::All);
     }
 
-    /// [`Detector::find`], with or without the joined view (tests compare the two).
-    fn find_views(&self, text: &str, scratch: &mut Scratch, out: &mut Vec<Finding>, join: bool) {
+    /// [`Detector::find`] over some of the views. [`Scratch::joins`] then tells whether
+    /// `text` has a joined view (for [`Views::Plain`] and [`Views::All`]).
+    pub fn find_views(
+        &self,
+        text: &str,
+        scratch: &mut Scratch,
+        out: &mut Vec<Finding>,
+        views: Views,
+    ) {
         scratch.candidates.clear();
-        self.collect(text, scratch);
         let mut folded = std::mem::take(&mut scratch.folded);
-        let folds = folded.fold(text);
-        let joins = join && folded.joins();
-        if folds {
-            // Where a written candidate holds a folded form (`mailto%3Aalice@…`), the folded
-            // scan read that span as it is meant: its candidate stands alone.
-            scratch
-                .candidates
-                .retain(|f| !folded.touches(f.start, f.end));
-            // A written value that full-width digits go on with was cut short by a boundary
-            // only the width makes (`QQ：12345６７８９`): it spans them too, if its
-            // validator agrees.
-            for f in &mut scratch.candidates {
-                let (s, e) = crate::fold::widen(text, f.start, f.end);
-                let valid = |v: Validator| v(&crate::fold::fold(&text[s..e]));
-                if (s, e) != (f.start, f.end)
-                    && self.compiled[f.rule as usize].validator.is_some_and(valid)
-                {
-                    (f.start, f.end) = (s, e);
-                }
+        if views == Views::Joined {
+            scratch.joins = folded.join(text);
+            if scratch.joins {
+                self.collect_joined(text, &folded, scratch);
             }
-            let first = scratch.candidates.len();
-            self.collect(folded.text(), scratch);
-            for f in &mut scratch.candidates[first..] {
-                f.start = folded.original_offset(f.start);
-                f.end = folded.original_offset(f.end);
+        } else {
+            self.collect(text, scratch);
+            let folds = folded.fold(text);
+            scratch.joins = folded.joins();
+            if folds {
+                self.collect_folded(text, &folded, scratch);
             }
-        }
-        if joins && folded.join(text) {
-            let first = scratch.candidates.len();
-            self.collect(folded.text(), scratch);
-            for f in &mut scratch.candidates[first..] {
-                f.start = folded.original_offset(f.start);
-                let end = folded.original_offset(f.end);
-                f.end = crate::fold::trim_invisible_end(text, f.start, end);
+            if views == Views::All && scratch.joins && folded.join(text) {
+                let first = scratch.candidates.len();
+                self.collect_joined(text, &folded, scratch);
+                Self::keep_joined_in_gaps(&mut scratch.candidates, first);
             }
-            Self::keep_joined_that_contain(&mut scratch.candidates, first);
         }
         folded.shrink();
         scratch.folded = folded;
         self.resolve(text, scratch, out);
+    }
+
+    /// Adds the candidates of the folded view `folded` of `text`, in `text`'s offsets, to
+    /// the written ones already in `scratch.candidates`.
+    fn collect_folded(&self, text: &str, folded: &crate::fold::Folded, scratch: &mut Scratch) {
+        // Where a written candidate holds a folded form (`mailto%3Aalice@…`), the folded
+        // scan read that span as it is meant: its candidate stands alone.
+        scratch
+            .candidates
+            .retain(|f| !folded.touches(f.start, f.end));
+        // A written value that full-width digits go on with was cut short by a boundary
+        // only the width makes (`QQ：12345６７８９`): it spans them too, if its validator
+        // agrees.
+        for f in &mut scratch.candidates {
+            let (s, e) = crate::fold::widen(text, f.start, f.end);
+            let valid = |v: Validator| v(&crate::fold::fold(&text[s..e]));
+            if (s, e) != (f.start, f.end)
+                && self.compiled[f.rule as usize].validator.is_some_and(valid)
+            {
+                (f.start, f.end) = (s, e);
+            }
+        }
+        let first = scratch.candidates.len();
+        self.collect(folded.text(), scratch);
+        for f in &mut scratch.candidates[first..] {
+            f.start = folded.original_offset(f.start);
+            f.end = folded.original_offset(f.end);
+        }
+    }
+
+    /// Adds the candidates of the joined view `joined` of `text` that hold a dropped
+    /// invisible character, in `text`'s offsets (without the invisible characters they end
+    /// with), to `scratch.candidates`.
+    fn collect_joined(&self, text: &str, joined: &crate::fold::Folded, scratch: &mut Scratch) {
+        let first = scratch.candidates.len();
+        self.collect(joined.text(), scratch);
+        let mut k = first;
+        for i in first..scratch.candidates.len() {
+            let mut f = scratch.candidates[i];
+            f.start = joined.original_offset(f.start);
+            let end = joined.original_offset(f.end);
+            f.end = crate::fold::trim_invisible_end(text, f.start, end);
+            if joined.joins_inside(f.start, f.end) {
+                scratch.candidates[k] = f;
+                k += 1;
+            }
+        }
+        scratch.candidates.truncate(k);
     }
 
     /// Adds the candidates of every pass over `text` to `scratch.candidates`.
@@ -702,11 +763,11 @@ impl Detector {
     }
 
     /// Drops the candidates from `first` on (the joined view's) that overlap one before
-    /// `first` (the written or folded view's) without containing it. Joining can glue a value
-    /// to the next one across the invisible character between them
-    /// (`（010）6552 1234\u{200B}alice@corp.com` reads `1234alice@corp.com`); such a candidate
-    /// would win the overlap and leave the start of the other value raw.
-    fn keep_joined_that_contain(cands: &mut Vec<Finding>, first: usize) {
+    /// `first` (the written or folded view's). Joining can glue a value to the word or the
+    /// value after it (`alice@corp.com\u{200B}now`, `1234\u{200B}alice@corp.com`); such a
+    /// candidate would win the overlap, take another token than the value alone, or leave
+    /// the start of the other value raw.
+    fn keep_joined_in_gaps(cands: &mut Vec<Finding>, first: usize) {
         let mut before: Vec<(usize, usize)> =
             cands[..first].iter().map(|f| (f.start, f.end)).collect();
         before.sort_unstable();
@@ -720,10 +781,8 @@ impl Detector {
         for i in first..cands.len() {
             let j = cands[i];
             let lo = before.partition_point(|&(s, _)| s < j.start);
-            let hi = before.partition_point(|&(s, _)| s < j.end);
-            let crosses_start = reach[lo] > j.start;
-            let crosses_end = before[lo..hi].iter().any(|&(_, e)| e > j.end);
-            if !crosses_start && !crosses_end {
+            let starts_inside = before.get(lo).is_some_and(|&(s, _)| s < j.end);
+            if reach[lo] <= j.start && !starts_inside {
                 cands[k] = j;
                 k += 1;
             }
@@ -1946,7 +2005,12 @@ mod tests {
     fn covered(d: &Detector, text: &str, join: bool) -> Vec<bool> {
         let mut scratch = d.scratch();
         let mut out = Vec::new();
-        d.find_views(text, &mut scratch, &mut out, join);
+        d.find_views(
+            text,
+            &mut scratch,
+            &mut out,
+            if join { Views::All } else { Views::Plain },
+        );
         let mut cov = vec![false; text.len()];
         for f in &out {
             cov[f.start..f.end].iter_mut().for_each(|c| *c = true);
@@ -1992,7 +2056,14 @@ mod tests {
                 "手机139\u{200b}1234\u{2060}5678。",
                 "139\u{200b}1234\u{2060}5678",
             ),
-            ("wang\u{ad}li@example.cn", "wang\u{ad}li@example.cn"),
+            // A known limit: where the part after the invisible character is a value of
+            // its own, the written reading stands, and the part before it stays.
+            ("wang\u{ad}li@example.cn", "li@example.cn"),
+            ("mail alice@corp.com\u{200b}now", "alice@corp.com"),
+            (
+                "+1 312 555 0199 （０１０）６５５２１２３４\u{2060}X",
+                "+1 312 555 0199",
+            ),
             ("bob@example.com\u{200b}_x", "bob@example.com"),
             ("(312) 555\u{200b}-0199", "(312) 555\u{200b}-0199"),
         ] {
@@ -2037,8 +2108,8 @@ mod tests {
             if !text.chars().any(crate::fold::is_invisible) {
                 let mut scratch = d.scratch();
                 let (mut old, mut new) = (Vec::new(), Vec::new());
-                d.find_views(&text, &mut scratch, &mut old, false);
-                d.find_views(&text, &mut scratch, &mut new, true);
+                d.find_views(&text, &mut scratch, &mut old, Views::Plain);
+                d.find_views(&text, &mut scratch, &mut new, Views::All);
                 proptest::prop_assert_eq!(old, new);
             }
         }

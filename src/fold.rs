@@ -340,8 +340,8 @@ pub struct Folded {
     /// Set by [`Folded::fold`]: the text holds an invisible character that the joined view
     /// drops.
     joins: bool,
-    /// Set by [`Folded::join`]: an invisible character was dropped.
-    dropped: bool,
+    /// Set by [`Folded::join`]: where in the original each dropped invisible character is.
+    dropped: Vec<u32>,
 }
 
 impl Folded {
@@ -362,7 +362,7 @@ impl Folded {
     /// characters inside values (see the module docs). Returns false, and leaves the view
     /// empty, when no invisible character is dropped.
     pub fn join(&mut self, text: &str) -> bool {
-        if self.build(text, true) && self.dropped {
+        if self.build(text, true) && !self.dropped.is_empty() {
             return true;
         }
         self.text.clear();
@@ -376,7 +376,7 @@ impl Folded {
         self.text.clear();
         self.units.clear();
         self.joins = false;
-        self.dropped = false;
+        self.dropped.clear();
         let Some(first) = first_fold(text).filter(|_| u32::try_from(text.len()).is_ok()) else {
             return false;
         };
@@ -387,7 +387,7 @@ impl Folded {
             if let Some(len) = vanishes_at(text, at) {
                 self.joins = true;
                 if join && self.drop_invisible(text, at, len) {
-                    self.dropped = true;
+                    self.dropped.push(at as u32);
                     at += len;
                     continue;
                 }
@@ -429,6 +429,15 @@ impl Folded {
         true
     }
 
+    /// Does the span `start..end` of the original hold, past its first character, an
+    /// invisible character that [`Folded::join`] dropped? A joined-view candidate that
+    /// holds none read nothing the other views could not, or only read its edge
+    /// differently (a boundary that the dropped character after it made).
+    pub fn joins_inside(&self, start: usize, end: usize) -> bool {
+        let k = self.dropped.partition_point(|&p| p as usize <= start);
+        self.dropped.get(k).is_some_and(|&p| (p as usize) < end)
+    }
+
     /// Does the span `start..end` of the original hold a form that was folded?
     pub fn touches(&self, start: usize, end: usize) -> bool {
         let k = self.units.partition_point(|u| (u.1 as usize) < start);
@@ -461,6 +470,9 @@ impl Folded {
         }
         if self.units.capacity() > KEEP / 12 {
             self.units = Vec::new();
+        }
+        if self.dropped.capacity() > KEEP / 4 {
+            self.dropped = Vec::new();
         }
     }
 }
@@ -631,6 +643,8 @@ mod tests {
         assert_eq!(&text[at(3)..at(4)], "ｙ\u{200b}");
         assert_eq!(&text[at(4)..at(5)], "z");
         assert_eq!(trim_invisible_end(text, 0, at(2)), 2);
+        assert!(f.joins_inside(0, 8) && f.joins_inside(1, 3) && f.joins_inside(5, 12));
+        assert!(!f.joins_inside(0, 2) && !f.joins_inside(2, 5) && !f.joins_inside(8, 11));
         assert_eq!(trim_invisible_end(text, 2, 2), 2);
         // A long run costs one look per character.
         let run = format!("a{}b", "\u{200b}".repeat(100_000));

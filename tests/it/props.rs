@@ -14,6 +14,9 @@ fn scrubber(key: u8) -> Scrubber {
     )
 }
 
+/// Built once: compiling the rules for each case would take most of the test's time.
+static SCRUBBER_4: std::sync::LazyLock<Scrubber> = std::sync::LazyLock::new(|| scrubber(4));
+
 fn text_with_pii() -> impl Strategy<Value = String> {
     let piece = prop_oneof![
         "[a-z]{1,8}",
@@ -31,6 +34,8 @@ fn text_with_pii() -> impl Strategy<Value = String> {
         "[ａ-ｚ]{1,6}＠example．com",
         Just("4111\u{a0}1111\u{3000}1111 1111".to_string()),
         "[\u{a0}\u{3000}]",
+        // Invisible characters, which the joined view drops inside values.
+        "[\u{200b}\u{ad}\u{2060}]",
     ];
     proptest::collection::vec(piece, 0..12).prop_map(|v| v.concat())
 }
@@ -69,6 +74,26 @@ proptest! {
         let once = s.scrub(&ascii, &mut sc, &mut c);
         prop_assert!(once.is_some());
         prop_assert_eq!(s.scrub(&wide(&ascii), &mut sc, &mut c), once);
+    }
+
+    /// A value cut by invisible characters gets the token of its plain form, and the
+    /// characters stay where they were, outside it.
+    #[test]
+    fn invisible_characters_are_pseudonymized_as_plain(
+        phone in "1[3-9][0-9]{9}",
+        user in "[a-z]{1,8}",
+        cut in proptest::sample::select(vec!["\u{200b}", "\u{ad}", "\u{2060}", "\u{feff}", "\u{200d}"]),
+    ) {
+        let s = &*SCRUBBER_4;
+        let mut sc = s.scratch();
+        let mut c = Detections::default();
+        let plain = format!("手机{phone}，邮箱 {user}@example.com 。");
+        let cut_phone = format!("{}{cut}{}{cut}{}", &phone[..3], &phone[3..7], &phone[7..]);
+        let cut_text = format!("手机{cut_phone}，邮箱 {user}{cut}@example.com 。");
+        let once = s.scrub(&plain, &mut sc, &mut c).unwrap();
+        let joined = s.scrub(&cut_text, &mut sc, &mut c).unwrap();
+        prop_assert!(!once.contains(&phone) && !once.contains('@'), "{}", once);
+        prop_assert_eq!(joined.replace(cut, ""), once);
     }
 
     /// Arbitrary bytes through the JSON path never panic.
