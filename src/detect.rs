@@ -2032,6 +2032,25 @@ mod tests {
 
     static JOIN_DETECTOR: std::sync::LazyLock<Detector> = std::sync::LazyLock::new(builtin);
 
+    /// An IPv6 address with an IPv4 tail is found whole: an earlier alternative of the
+    /// rule matched `::ffff:192` and left `.0.2.247` as written.
+    #[test]
+    fn ipv6_with_an_ipv4_tail_is_found_whole() {
+        let d = &*JOIN_DETECTOR;
+        for (text, value) in [
+            ("from ::ffff:192.0.2.247 at", "::ffff:192.0.2.247"),
+            ("v6 64:ff9b::192.0.2.1.", "64:ff9b::192.0.2.1"),
+            ("2001:db8::198.51.100.7,", "2001:db8::198.51.100.7"),
+        ] {
+            let found: Vec<&str> = d
+                .find_all(text)
+                .iter()
+                .map(|f| &text[f.start..f.end])
+                .collect();
+            assert_eq!(found, [value], "{text:?}");
+        }
+    }
+
     /// The joined view finds values that invisible characters cut, and takes nothing away
     /// from what the written and folded views found.
     #[test]
