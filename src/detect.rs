@@ -31,7 +31,7 @@ pub enum Views {
     /// Only the joined view, where the text has one: the candidates that hold a dropped
     /// invisible character.
     Joined,
-    /// All three; the joined view's candidates fill the gaps the others leave.
+    /// All three; the joined view's candidates stand where they contain the others'.
     All,
 }
 
@@ -280,12 +280,12 @@ impl Detector {
     /// `．` is. A written candidate that holds a folded form gives way to the folded scan.
     ///
     /// Text with invisible characters inside a value (`bob\u{200B}@example.com`) is also
-    /// scanned in its joined view (see [`crate::fold`]). Its candidates only fill the gaps
-    /// the other views leave: one that overlaps any of theirs is dropped, and so is one
-    /// with no dropped invisible character inside, which read nothing new. An invisible
-    /// character is as often the only boundary between a value and the next word
-    /// (`139 1234 5678\u{200B}now`, `（010）6552 1234\u{200B}alice@corp.com`), and there the
-    /// written or folded reading must stand.
+    /// scanned in its joined view (see [`crate::fold`]). Its candidates join the others
+    /// where they hold a dropped invisible character (else they read nothing new) and
+    /// contain every other candidate they overlap. An invisible character is as often the
+    /// only boundary between a value and the next word (`139 1234 5678\u{200B}now`,
+    /// `（010）6552 1234\u{200B}alice@corp.com`), and there the written or folded reading
+    /// stands.
     pub fn find(&self, text: &str, scratch: &mut Scratch, out: &mut Vec<Finding>) {
         self.find_views(text, scratch, out, Views::All);
     }
@@ -316,7 +316,7 @@ impl Detector {
             if views == Views::All && scratch.joins && folded.join(text) {
                 let first = scratch.candidates.len();
                 self.collect_joined(text, &folded, scratch);
-                Self::keep_joined_in_gaps(&mut scratch.candidates, first);
+                Self::keep_joined_that_contain(&mut scratch.candidates, first);
             }
         }
         folded.shrink();
@@ -763,11 +763,14 @@ impl Detector {
     }
 
     /// Drops the candidates from `first` on (the joined view's) that overlap one before
-    /// `first` (the written or folded view's). Joining can glue a value to the word or the
-    /// value after it (`alice@corp.com\u{200B}now`, `1234\u{200B}alice@corp.com`); such a
-    /// candidate would win the overlap, take another token than the value alone, or leave
-    /// the start of the other value raw.
-    fn keep_joined_in_gaps(cands: &mut Vec<Finding>, first: usize) {
+    /// `first` (the written or folded view's) without containing it. Joining can glue a
+    /// value to the next one across the invisible character between them
+    /// (`（010）6552 1234\u{200B}alice@corp.com` reads `1234alice@corp.com`); such a
+    /// candidate would win the overlap and leave the start of the other value raw. One that
+    /// contains the other's reads a value the invisible character cut
+    /// (`a\u{AD}lice@corp.com` holds `lice@corp.com`), or glues a word to it
+    /// (`alice@corp.com\u{200B}now`), which replaces more than needed but leaks nothing.
+    fn keep_joined_that_contain(cands: &mut Vec<Finding>, first: usize) {
         let mut before: Vec<(usize, usize)> =
             cands[..first].iter().map(|f| (f.start, f.end)).collect();
         before.sort_unstable();
@@ -781,8 +784,10 @@ impl Detector {
         for i in first..cands.len() {
             let j = cands[i];
             let lo = before.partition_point(|&(s, _)| s < j.start);
-            let starts_inside = before.get(lo).is_some_and(|&(s, _)| s < j.end);
-            if reach[lo] <= j.start && !starts_inside {
+            let hi = before.partition_point(|&(s, _)| s < j.end);
+            let crosses_start = reach[lo] > j.start;
+            let crosses_end = before[lo..hi].iter().any(|&(_, e)| e > j.end);
+            if !crosses_start && !crosses_end {
                 cands[k] = j;
                 k += 1;
             }
@@ -2075,10 +2080,13 @@ mod tests {
                 "手机139\u{200b}1234\u{2060}5678。",
                 "139\u{200b}1234\u{2060}5678",
             ),
-            // A known limit: where the part after the invisible character is a value of
-            // its own, the written reading stands, and the part before it stays.
-            ("wang\u{ad}li@example.cn", "li@example.cn"),
-            ("mail alice@corp.com\u{200b}now", "alice@corp.com"),
+            // A value cut where the part after the cut is a value too is found whole; a
+            // word glued on by an invisible character is taken along.
+            ("wang\u{ad}li@example.cn", "wang\u{ad}li@example.cn"),
+            (
+                "mail alice@corp.com\u{200b}now",
+                "alice@corp.com\u{200b}now",
+            ),
             (
                 "+1 312 555 0199 （０１０）６５５２１２３４\u{2060}X",
                 "+1 312 555 0199",
