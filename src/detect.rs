@@ -770,6 +770,8 @@ impl Detector {
     /// contains the other's reads a value the invisible character cut
     /// (`a\u{AD}lice@corp.com` holds `lice@corp.com`), or glues a word to it
     /// (`alice@corp.com\u{200B}now`), which replaces more than needed but leaks nothing.
+    /// One that contains two or more separate values glued them together
+    /// (`ghp_…\u{200B}440308199901011234`): they are better replaced, and counted, apart.
     fn keep_joined_that_contain(cands: &mut Vec<Finding>, first: usize) {
         let mut before: Vec<(usize, usize)> =
             cands[..first].iter().map(|f| (f.start, f.end)).collect();
@@ -786,13 +788,28 @@ impl Detector {
             let lo = before.partition_point(|&(s, _)| s < j.start);
             let hi = before.partition_point(|&(s, _)| s < j.end);
             let crosses_start = reach[lo] > j.start;
-            let crosses_end = before[lo..hi].iter().any(|&(_, e)| e > j.end);
-            if !crosses_start && !crosses_end {
+            let inside = &before[lo..hi];
+            let crosses_end = inside.iter().any(|&(_, e)| e > j.end);
+            if !crosses_start && !crosses_end && values_in(inside) <= 1 {
                 cands[k] = j;
                 k += 1;
             }
         }
         cands.truncate(k);
+
+        /// How many separate values (runs of overlapping spans) `spans`, sorted by start,
+        /// hold.
+        fn values_in(spans: &[(usize, usize)]) -> usize {
+            let mut n = 0;
+            let mut end = 0;
+            for &(s, e) in spans {
+                if n == 0 || s >= end {
+                    n += 1;
+                }
+                end = end.max(e);
+            }
+            n
+        }
     }
 
     /// Is `a` preferred over the overlapping `b`?
@@ -2104,6 +2121,14 @@ mod tests {
         assert!(d
             .find_all("v1.2\u{200b}.3 hello\u{200b}world zero\u{ad}width")
             .is_empty());
+        // Two values glued by an invisible character stay two.
+        let text = "wx wxid_k2j4h5g6f7d8\u{200b}13912345678 ok";
+        let found: Vec<&str> = d
+            .find_all(text)
+            .iter()
+            .map(|f| &text[f.start..f.end])
+            .collect();
+        assert_eq!(found, ["wxid_k2j4h5g6f7d8", "13912345678"]);
     }
 
     proptest::proptest! {
