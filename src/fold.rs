@@ -221,6 +221,11 @@ fn first_visible(chars: impl Iterator<Item = char>, run: &mut usize) -> Option<c
 /// The most invisible characters in a row that the joined view drops.
 const RUN_MAX: usize = 4;
 
+/// Does `text` have a joined view: an invisible character that [`Folded::join`] drops?
+pub fn joins(text: &str) -> bool {
+    memchr::memchr3_iter(0xe2, 0xef, 0xc2, text.as_bytes()).any(|i| vanishes_at(text, i).is_some())
+}
+
 /// The end of the span `start..end` of `text` without the invisible characters it ends
 /// with. A value found in the joined view that ends before a dropped one
 /// (`bob@example.com\u{200B}_x`) maps back past it, and would otherwise take it into its
@@ -631,6 +636,7 @@ mod tests {
         assert!(f.fold("ｐress\u{200b}@example.org"));
         assert_eq!(f.text(), "press\u{200b}@example.org");
         assert!(f.joins());
+        assert!(joins("press\u{200b}@example.org") && !joins("中\u{200b}文 ａ"));
         assert!(f.fold("中\u{200b}文 ａ"));
         assert!(!f.joins());
         // Offsets: a dropped character belongs to the one before it.

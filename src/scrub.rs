@@ -263,8 +263,7 @@ impl Scrubber {
         if prefixes.is_empty() {
             return self.scrub_traced(value, 0, scratch, counts, origin);
         }
-        self.findings_from(value, 0, scratch, Views::Plain);
-        if !scratch.det.joins() {
+        if !crate::fold::joins(value) {
             return self.labeled_passes(value, prefixes, scratch, counts, true, origin);
         }
         // The value's own pass can find a piece of a cut value in the joined view whose
