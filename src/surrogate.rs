@@ -79,7 +79,6 @@ pub fn write_surrogate(entity: &str, original: &str, digest: &[u8; 32], out: &mu
             "US_SSN" => ssn(r, original),
             // The letter says which passport or permit, not whose: it stays.
             "CN_PASSPORT" | "CN_TRAVEL_PERMIT" => same_shape(r, original, 1),
-            "PASSPORT" => same_shape(r, original, 0),
             "QQ" => qq(r, original),
             // `wxid_` is WeChat's own prefix, not the user's: it stays.
             "WECHAT_ID" => {
