@@ -1553,7 +1553,8 @@ mod tests {
         let mut texts: Vec<String> = set
             .rules()
             .iter()
-            .flat_map(|r| r.examples.iter().chain(&r.negative_examples).cloned())
+            .flat_map(|r| r.examples.iter().chain(&r.negative_examples))
+            .map(|t| crate::rules::check::unmark(t).0)
             .collect();
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/eval");
         for name in ["fixture.jsonl", "handwritten.jsonl"] {

@@ -24,6 +24,8 @@ pub enum Problem {
     NoNegativeExamples,
     /// `examples[i]` was not found by this rule.
     ExampleMissed(usize),
+    /// `examples[i]` marks its value (`[[…]]`), and this rule found something else there.
+    ExampleSpan(usize),
     /// `negative_examples[i]` was found by this rule.
     NegativeMatched(usize),
     /// Another rule already uses this id.
@@ -41,6 +43,10 @@ impl fmt::Display for Problem {
             Problem::NoExamples => f.write_str("has no examples"),
             Problem::NoNegativeExamples => f.write_str("has no negative_examples"),
             Problem::ExampleMissed(i) => write!(f, "examples[{i}] is not found"),
+            Problem::ExampleSpan(i) => write!(
+                f,
+                "examples[{i}] is found, but not as exactly the value it marks with [[…]]"
+            ),
             Problem::NegativeMatched(i) => write!(f, "negative_examples[{i}] is found"),
             Problem::DuplicateId => f.write_str("duplicate rule id"),
             Problem::KeywordAtBroken(i) => write!(
@@ -168,8 +174,14 @@ fn check_rule(rule: &Rule, problems: &mut Vec<Problem>) {
         }
     };
     for (i, ex) in rule.examples.iter().enumerate() {
-        if detector.find_all(ex).is_empty() {
+        let (text, marked) = unmark(ex);
+        let found = detector.find_all(&text);
+        if found.is_empty() {
             problems.push(Problem::ExampleMissed(i));
+        } else if let Some(span) = marked {
+            if !found.iter().any(|f| (f.start, f.end) == span) {
+                problems.push(Problem::ExampleSpan(i));
+            }
         }
     }
     for (i, ex) in rule.negative_examples.iter().enumerate() {
@@ -191,6 +203,21 @@ fn check_rule(rule: &Rule, problems: &mut Vec<Problem>) {
     }
 }
 
+/// An example without its value marks, and the byte span of the value it marks, if any:
+/// `"mapped [[::ffff:192.0.2.128]] here"` says that exactly `::ffff:192.0.2.128` must be
+/// found, not a part of it, nor more.
+pub fn unmark(example: &str) -> (String, Option<(usize, usize)>) {
+    let Some(a) = example.find("[[") else {
+        return (example.to_string(), None);
+    };
+    let Some(len) = example[a + 2..].find("]]") else {
+        return (example.to_string(), None);
+    };
+    let value = &example[a + 2..a + 2 + len];
+    let text = format!("{}{value}{}", &example[..a], &example[a + 2 + len + 2..]);
+    (text, Some((a, a + value.len())))
+}
+
 /// One line per rule for `scrubline patterns list`: id, entity type, description.
 pub fn list(set: &RuleSet) -> String {
     let mut out = String::new();
@@ -206,6 +233,35 @@ pub fn list(set: &RuleSet) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_marked_example_must_be_found_whole() {
+        assert_eq!(
+            unmark("ip [[::1]] here"),
+            ("ip ::1 here".to_string(), Some((3, 6)))
+        );
+        assert_eq!(unmark("no marks"), ("no marks".to_string(), None));
+        let rule = |example: &str| -> Rule {
+            toml::from_str(&format!(
+                r#"
+                id = "t.num.1"
+                entity = "X"
+                pattern = '[0-9]+(?:\.[0-9]+)?'
+                examples = ["{example}"]
+                negative_examples = ["none"]
+                "#
+            ))
+            .unwrap()
+        };
+        let problems = |example: &str| {
+            check(&RuleSet::from_rules(vec![rule(example)])).rules[0]
+                .problems
+                .clone()
+        };
+        assert!(problems("n [[12.5]] x").is_empty());
+        assert_eq!(problems("n [[12.5.7]] x"), [Problem::ExampleSpan(0)]);
+        assert_eq!(problems("n [[12]].5 x"), [Problem::ExampleSpan(0)]);
+    }
 
     #[test]
     fn a_false_keyword_at_fails_the_check() {
