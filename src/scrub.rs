@@ -270,48 +270,13 @@ impl Scrubber {
         // token keeps the labeled pass from taking the whole value (a password with a
         // phone number inside it). As in `scrub_from`, the passes with the joined view
         // stand unless they leave raw a byte that the passes without it replace.
-        let whole = vec![(0, value.len(), 0)];
-        let (mut plain_counts, mut plain_origin) = (Vec::new(), whole.clone());
-        let plain = self.labeled_passes(
-            value,
-            prefixes,
-            scratch,
-            &mut plain_counts,
-            false,
-            Some(&mut plain_origin),
-        );
-        let (mut all_counts, mut all_origin) = (Vec::new(), whole);
-        let all = self.labeled_passes(
-            value,
-            prefixes,
-            scratch,
-            &mut all_counts,
-            true,
-            Some(&mut all_origin),
-        );
-        if raw_within(&all_origin, &plain_origin) {
-            all_counts.into_iter().for_each(|r| counts.add(r));
-            if let Some(o) = origin {
-                *o = all_origin;
-            }
-            return all;
-        }
-        plain_counts.into_iter().for_each(|r| counts.add(r));
-        let rest = plain.as_deref().unwrap_or(value);
-        self.findings_from(rest, 0, scratch, Views::Joined);
-        let joined = self.scrub_found(
-            rest,
-            0,
-            scratch,
-            counts,
-            Views::All,
-            &[],
-            Some(&mut plain_origin),
-        );
-        if let Some(o) = origin {
-            *o = plain_origin;
-        }
-        joined.or(plain)
+        let plain = Reading::new(value, |counts, origin| {
+            self.labeled_passes(value, prefixes, scratch, counts, false, Some(origin))
+        });
+        let all = Reading::new(value, |counts, origin| {
+            self.labeled_passes(value, prefixes, scratch, counts, true, Some(origin))
+        });
+        self.settle(value, 0, scratch, counts, plain, all, &[], origin)
     }
 
     /// The passes of [`Scrubber::scrub_labeled`]: the value alone, then behind each of
@@ -409,59 +374,70 @@ impl Scrubber {
         if !scratch.det.joins() {
             return self.scrub_found(text, from, scratch, counts, Views::Plain, &[], origin);
         }
-        let whole = vec![(0, text.len(), 0)];
-        let (mut plain_counts, mut plain_origin) = (Vec::new(), whole.clone());
-        let plain = self.scrub_found(
-            text,
-            from,
-            scratch,
-            &mut plain_counts,
-            Views::Plain,
-            &[],
-            Some(&mut plain_origin),
-        );
+        let plain = Reading::new(text, |counts, origin| {
+            self.scrub_found(text, from, scratch, counts, Views::Plain, &[], Some(origin))
+        });
         // Surrogates look real and get no rescans: the spans the first phase wrote are
         // kept out of the joined phase (tokens are inert anyway, see `findings_from`).
         let surrogate = self.pseudonymizer.style() == crate::pseudonym::Style::Surrogate;
-        let protect = if surrogate && plain.is_some() {
+        let protect = if surrogate && plain.out.is_some() {
             std::mem::take(&mut scratch.written)
         } else {
             Vec::new()
         };
         self.findings_from(text, from, scratch, Views::All);
-        let (mut all_counts, mut all_origin) = (Vec::new(), whole);
-        let all = self.scrub_found(
-            text,
-            from,
-            scratch,
-            &mut all_counts,
-            Views::All,
-            &[],
-            Some(&mut all_origin),
-        );
-        if raw_within(&all_origin, &plain_origin) {
-            all_counts.into_iter().for_each(|r| counts.add(r));
-            if let Some(o) = origin {
-                *o = all_origin;
-            }
-            return all;
+        let all = Reading::new(text, |counts, origin| {
+            self.scrub_found(text, from, scratch, counts, Views::All, &[], Some(origin))
+        });
+        self.settle(text, from, scratch, counts, plain, all, &protect, origin)
+    }
+
+    /// Of two readings of `text`, without the joined view and with it: the one with it,
+    /// unless it leaves raw a byte that the one without it replaces; then the one without,
+    /// followed by the joined view alone over what it left (none of it over `protect`).
+    /// Adds the counts of the result to `counts`, and leaves its origin in `origin`.
+    #[allow(clippy::too_many_arguments)]
+    fn settle<T: Tally + ?Sized>(
+        &self,
+        text: &str,
+        from: usize,
+        scratch: &mut ScrubScratch,
+        counts: &mut T,
+        plain: Reading,
+        all: Reading,
+        protect: &[(usize, usize)],
+        origin: Option<&mut Origin>,
+    ) -> Option<String> {
+        let (kept, joined_phase) = if raw_within(&all.origin, &plain.origin) {
+            (all, false)
+        } else {
+            (plain, true)
+        };
+        let Reading {
+            out,
+            counts: found,
+            origin: mut kept_origin,
+        } = kept;
+        found.into_iter().for_each(|r| counts.add(r));
+        let mut out = out;
+        if joined_phase {
+            let rest = out.as_deref().unwrap_or(text);
+            self.findings_from(rest, from, scratch, Views::Joined);
+            let joined = self.scrub_found(
+                rest,
+                from,
+                scratch,
+                counts,
+                Views::All,
+                protect,
+                Some(&mut kept_origin),
+            );
+            out = joined.or(out);
         }
-        plain_counts.into_iter().for_each(|r| counts.add(r));
-        let rest = plain.as_deref().unwrap_or(text);
-        self.findings_from(rest, from, scratch, Views::Joined);
-        let joined = self.scrub_found(
-            rest,
-            from,
-            scratch,
-            counts,
-            Views::All,
-            &protect,
-            Some(&mut plain_origin),
-        );
         if let Some(o) = origin {
-            *o = plain_origin;
+            *o = kept_origin;
         }
-        joined.or(plain)
+        out
     }
 
     /// The scrub without the joined view: what [`Scrubber::scrub`] gives text without
@@ -580,6 +556,31 @@ impl Scrubber {
         }
         scratch.written = written;
         found
+    }
+}
+
+/// One way of scrubbing a text, kept aside until it is chosen: the result, the rules of
+/// its replacements in order, and where its bytes come from.
+struct Reading {
+    out: Option<String>,
+    counts: Vec<u32>,
+    origin: Origin,
+}
+
+impl Reading {
+    /// Runs `scrub` over `text` (given the tally and `text`'s own origin to update).
+    fn new(
+        text: &str,
+        scrub: impl FnOnce(&mut Vec<u32>, &mut Origin) -> Option<String>,
+    ) -> Reading {
+        let mut counts = Vec::new();
+        let mut origin = vec![(0, text.len(), 0)];
+        let out = scrub(&mut counts, &mut origin);
+        Reading {
+            out,
+            counts,
+            origin,
+        }
     }
 }
 
