@@ -127,8 +127,6 @@ pub struct Scratch {
     columns: Vec<(usize, u32)>,
     /// The folded view of a text that needs one.
     folded: crate::fold::Folded,
-    /// Whether the last text scanned has a joined view.
-    joins: bool,
     /// The keyword scan's buffers.
     keyword_scratch: KeywordScratch,
 }
@@ -137,7 +135,7 @@ impl Scratch {
     /// Does the text of the last [`Detector::find_views`] have a joined view: an invisible
     /// character between two value characters?
     pub fn joins(&self) -> bool {
-        self.joins
+        self.folded.joins()
     }
 }
 
@@ -241,7 +239,6 @@ impl Detector {
             cells: Vec::new(),
             columns: Vec::new(),
             folded: crate::fold::Folded::default(),
-            joins: false,
             keyword_scratch: KeywordScratch::default(),
         }
     }
@@ -302,18 +299,15 @@ impl Detector {
         scratch.candidates.clear();
         let mut folded = std::mem::take(&mut scratch.folded);
         if views == Views::Joined {
-            scratch.joins = folded.join(text);
-            if scratch.joins {
+            if folded.join(text) {
                 self.collect_joined(text, &folded, scratch);
             }
         } else {
             self.collect(text, scratch);
-            let folds = folded.fold(text);
-            scratch.joins = folded.joins();
-            if folds {
+            if folded.fold(text) {
                 self.collect_folded(text, &folded, scratch);
             }
-            if views == Views::All && scratch.joins && folded.join(text) {
+            if views == Views::All && folded.joins() && folded.join(text) {
                 let first = scratch.candidates.len();
                 self.collect_joined(text, &folded, scratch);
                 Self::keep_joined_that_contain(&mut scratch.candidates, first);
@@ -2055,6 +2049,14 @@ mod tests {
 
     static JOIN_DETECTOR: std::sync::LazyLock<Detector> = std::sync::LazyLock::new(builtin);
 
+    /// The values `d` finds in `text`, in order.
+    fn values<'t>(d: &Detector, text: &'t str) -> Vec<&'t str> {
+        d.find_all(text)
+            .iter()
+            .map(|f| &text[f.start..f.end])
+            .collect()
+    }
+
     /// An IPv6 address with an IPv4 tail is found whole: an earlier alternative of the
     /// rule matched `::ffff:192` and left `.0.2.247` as written.
     #[test]
@@ -2065,11 +2067,7 @@ mod tests {
             ("v6 64:ff9b::192.0.2.1.", "64:ff9b::192.0.2.1"),
             ("2001:db8::198.51.100.7,", "2001:db8::198.51.100.7"),
         ] {
-            let found: Vec<&str> = d
-                .find_all(text)
-                .iter()
-                .map(|f| &text[f.start..f.end])
-                .collect();
+            let found = values(d, text);
             assert_eq!(found, [value], "{text:?}");
         }
     }
@@ -2112,11 +2110,7 @@ mod tests {
             ("bob@example.com\u{200b}_x", "bob@example.com"),
             ("(312) 555\u{200b}-0199", "(312) 555\u{200b}-0199"),
         ] {
-            let found: Vec<&str> = d
-                .find_all(text)
-                .iter()
-                .map(|f| &text[f.start..f.end])
-                .collect();
+            let found = values(d, text);
             assert_eq!(found, [value], "{text:?}");
         }
         assert!(d
@@ -2124,11 +2118,7 @@ mod tests {
             .is_empty());
         // Two values glued by an invisible character stay two.
         let text = "wx wxid_k2j4h5g6f7d8\u{200b}13912345678 ok";
-        let found: Vec<&str> = d
-            .find_all(text)
-            .iter()
-            .map(|f| &text[f.start..f.end])
-            .collect();
+        let found = values(d, text);
         assert_eq!(found, ["wxid_k2j4h5g6f7d8", "13912345678"]);
     }
 

@@ -250,8 +250,8 @@ impl Scrubber {
         self.labeled_traced(value, &prefixes, scratch, counts, None)
     }
 
-    /// The passes of [`Scrubber::scrub_labeled`] but for surrogates; with `origin`, also
-    /// where the result's bytes come from in `value`.
+    /// [`Scrubber::scrub_labeled`] in the styles other than surrogates, which take one
+    /// labeled pass; with `origin`, also where the result's bytes come from in `value`.
     fn labeled_traced<T: Tally + ?Sized>(
         &self,
         value: &str,
@@ -444,9 +444,7 @@ impl Scrubber {
     /// invisible characters inside values (tests compare the two).
     #[cfg(test)]
     fn scrub_plain(&self, text: &str, scratch: &mut ScrubScratch) -> Option<String> {
-        self.findings_from(text, 0, scratch, Views::Plain);
-        let mut counts = Vec::new();
-        self.scrub_found(text, 0, scratch, &mut counts, Views::Plain, &[], None)
+        self.scrub_views(text, 0, scratch, &mut Vec::new(), false, None)
     }
 
     /// Replaces the findings in `scratch` (but none that overlaps a span of `protect`) in
