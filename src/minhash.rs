@@ -75,8 +75,8 @@
 //! on the 256-bit key being secret and on the text already being scrubbed. Whoever holds
 //! the key, or can have chosen texts processed under it and read the band hashes, can
 //! still test membership: rotate keys between parties as for pseudonyms.) The per-record
-//! sketch (keyed, like the band hashes) is kept in memory, and also written to the
-//! scale-out docs tables and to the resume log `lsh.log`.
+//! sketch and band hashes (keyed) go to the index's nameless spill file (see *Memory*), to
+//! the scale-out docs tables and to the resume log `lsh.log`; no text does.
 //!
 //! # Semantics of [`LshIndex::observe`]
 //!
@@ -102,28 +102,35 @@
 //!
 //! # Memory
 //!
-//! Per record: 64 B sketch + 8 B caller ordinal + 4 B union-find parent + 1 bit, plus one
-//! entry per *new* band hash in each of the `bands` open-addressing tables (12 B per slot:
-//! u64 band hash + u32 record index, load ≤ 0.75). Nothing else: no text, no full
-//! signature. Measured with [`LshIndex::memory_bytes`] (allocated capacity) on distinct
-//! synthetic records at the default 10 bands, release build:
+//! The index keeps in memory only what every record's lookup touches: one table per band
+//! (open addressing, linear probing) whose slots are bit-packed, a 16-bit fingerprint of the
+//! band hash plus a record id of just enough bits (35 bits a slot at 150 k records, 39 at
+//! 1.5 M), at a load between 0.75 and 0.9, plus a 4-byte union-find parent per record.
+//! Everything else a record needs only when one of its bands is hit (its ordinal, band
+//! hashes and sketch, 154 bytes at 10 bands) goes to a store: a nameless temporary file in
+//! the output directory for [`LshIndex::spilling`], which the pipeline uses, or a vector for
+//! [`LshIndex::new`]. A fingerprint hit is confirmed against the full hash in the store,
+//! so the buckets are exactly those of the 64-bit hashes. Growing rebuilds the tables from
+//! the store (1.2× at a time, old tables freed first), so there is never a second copy.
 //!
-//! | records | [`LshIndex::new`] (tables grow 1.5×, vectors 2×) | [`LshIndex::with_capacity`] |
-//! |---------|------------------|------------------|
-//! | 1 M     | 261 B/record     | 248 B/record     |
-//! | 1.5 M   | 288 B/record     | 248 B/record     |
-//! | 2 M     | 284 B/record     | 248 B/record     |
-//! | 3 M     | 311 B/record     | 248 B/record     |
-//! | 10 M    | 335 B/record (RSS 2.9 GB) | 248 B/record (RSS 2.4 GB) |
+//! Measured with [`LshIndex::memory_bytes`] (allocated capacity) on distinct synthetic
+//! records at the default 10 bands, release build (`memory_per_record_1m` in the tests):
 //!
-//! So 10 M records take about 2.5 GB sized up front, 2.6–3.4 GB grown on the fly (plus a
-//! transient ~10 % while one band table is rehashed). Time: at 10 M records every band
-//! lookup misses the cache; with the lookups of a record prefetched together,
-//! [`LshIndex::observe`] takes about 0.8 µs per record (1.2 µs without prefetch), so the
-//! sequential index sustains over 1 M records/s. Near-duplicates cost less: their band
-//! hashes are mostly already present and not stored again. For corpora beyond one node's
-//! memory, the band hashes go to Parquet and the candidate step runs per hash partition
-//! (NOTES B.2); [`Signature::band_hashes`] is what that file stores.
+//! | records | [`LshIndex::spilling`] | [`LshIndex::new`] | [`LshIndex::with_capacity`] |
+//! |---------|---------|---------|---------|
+//! | 14 k    | 75 B/record | 347 B/record | 201 B/record |
+//! | 144 k   | 58 B/record | 288 B/record | 207 B/record |
+//! | 1 M     | 64 B/record | 332 B/record | 211 B/record |
+//! | 1.5 M   | 62 B/record | 241 B/record | 211 B/record |
+//! | 2 M     | 68 B/record | 336 B/record | 212 B/record |
+//!
+//! The spill file grows by 154 bytes per record (22 MB per 144 k records); the page cache
+//! serves its reads, which come only on a band hit or a rebuild. Compared with the earlier
+//! all-in-memory index (276 B/record on the bench corpus), the pipeline's near-duplicate
+//! stage costs 3 to 4 % more CPU, mostly the rebuilds. A lookup prefetches the home slots
+//! of all bands of a record together, so their cache misses overlap. For corpora beyond one
+//! node's memory, the band hashes go to Parquet and the candidate step runs per hash
+//! partition (NOTES B.2); [`Signature::band_hashes`] is what that file stores.
 
 use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
@@ -693,98 +700,271 @@ pub struct NearDup {
     pub matched_similarity: f64,
 }
 
-/// Open-addressing table (linear probing, any capacity, home slot by multiply-shift):
-/// band hash → dense id of the first record with it. A slot is 12 bytes, `[hash low 32,
-/// hash high 32, id]`, so a lookup touches one cache line, not two.
-#[derive(Default)]
-struct BandTable {
-    slots: Vec<[u32; 3]>, // hash 0 = empty slot
-    len: usize,
+/// Fingerprint bits per slot: the band hash's low 16 bits. A fingerprint hit is confirmed
+/// against the full hash in the store, so a collision costs a read (about one lookup in
+/// 4,000 at the highest load), never a wrong bucket.
+const FP_BITS: u32 = 16;
+
+/// The shape shared by all band tables: slots per table, and bits per record id. A slot is
+/// `FP_BITS + id_bits` bits, packed: 35 bits at 150 k records, 39 at 1.5 M, at most 48.
+/// A slot whose id is all ones is free.
+#[derive(Clone, Copy, Debug)]
+struct Geometry {
+    slots: usize,
+    id_bits: u32,
 }
 
+impl Geometry {
+    /// Ids up to twice `max(slots, records)` fit, so the id width forces a rebuild at most
+    /// when the records have doubled since the last one.
+    fn new(slots: usize, records: usize) -> Geometry {
+        let most = 2 * slots.max(records + 1) as u64;
+        let id_bits = (u64::BITS - most.leading_zeros()).clamp(10, 32);
+        Geometry { slots, id_bits }
+    }
+
+    fn width(self) -> usize {
+        (FP_BITS + self.id_bits) as usize
+    }
+
+    /// The id that marks a free slot; every record id is below it.
+    fn free_id(self) -> u32 {
+        (u64::MAX >> (64 - self.id_bits)) as u32
+    }
+
+    /// A table of free slots (all bits set), with one spare word so that a slot never
+    /// reads past the end.
+    fn table(self) -> Vec<u64> {
+        vec![u64::MAX; (self.slots * self.width()).div_ceil(64) + 1]
+    }
+
+    #[inline(always)]
+    fn get(self, words: &[u64], i: usize) -> (u16, u32) {
+        let w = self.width();
+        let (k, off) = (i * w / 64, i * w % 64);
+        let mut v = words[k] >> off;
+        if off + w > 64 {
+            v |= words[k + 1] << (64 - off);
+        }
+        let v = v & (u64::MAX >> (64 - w));
+        (v as u16, (v >> FP_BITS) as u32)
+    }
+
+    #[inline(always)]
+    fn set(self, words: &mut [u64], i: usize, fp: u16, id: u32) {
+        let w = self.width();
+        let (k, off) = (i * w / 64, i * w % 64);
+        let mask = u64::MAX >> (64 - w);
+        let v = u64::from(fp) | u64::from(id) << FP_BITS;
+        words[k] = words[k] & !(mask << off) | v << off;
+        if off + w > 64 {
+            let hi = 64 - off;
+            words[k + 1] = words[k + 1] & !(mask >> hi) | v >> hi;
+        }
+    }
+
+    /// Where the probe for `key` starts, as a word index (for prefetching).
+    fn home_word(self, key: u64) -> usize {
+        home(key, self.slots) * self.width() / 64
+    }
+}
+
+/// Smallest table, in slots.
 const MIN_SLOTS: usize = 1024;
 
-impl BandTable {
-    fn with_slots(slots: usize) -> BandTable {
-        BandTable {
-            slots: vec![[0; 3]; slots],
-            len: 0,
+/// Tables are rebuilt `GROW_NUM / GROW_DEN` times larger once one would pass a load of
+/// `LOAD_NUM / LOAD_DEN`, so that the load stays between 0.75 and 0.9. Linear probing at
+/// 0.9 averages about 50 slots per miss, at under 6 bytes a slot four or five cache lines
+/// read in order; at the average load of 0.82, 16 slots. Memory is what this index is
+/// built to save.
+const LOAD_NUM: usize = 9;
+const LOAD_DEN: usize = 10;
+const GROW_NUM: usize = 6;
+const GROW_DEN: usize = 5;
+
+/// Records the store keeps in memory before they go to the file.
+const TAIL_BYTES: usize = 256 << 10;
+
+/// Bytes read at a time when the tables are rebuilt from the file.
+const SCAN_BYTES: usize = 256 << 10;
+
+#[inline(always)]
+fn home(key: u64, slots: usize) -> usize {
+    ((u128::from(key) * slots as u128) >> 64) as usize
+}
+
+/// Asks the CPU to start loading `words[i]`, so that the lookups of all bands of a record
+/// overlap their cache misses.
+#[inline(always)]
+fn prefetch(words: &[u64], i: usize) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let p = words.as_ptr().wrapping_add(i).cast::<i8>();
+        // SAFETY: a prefetch is a hint; it never faults and has no memory effects.
+        unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p) };
+    }
+    let _ = (words, i);
+}
+
+/// What the index needs of a record only when one of its bands is hit: the caller's
+/// ordinal, which bands the record was the first in, its band hashes and its sketch. One
+/// fixed-size entry per record, numbered by the index's dense ids:
+/// `[ordinal: u64][first-in mask: ⌈bands/8⌉ bytes][bands × u64][sketch: 64 bytes]`,
+/// little-endian.
+///
+/// A spilling store appends the entries to an unlinked temporary file and keeps only the
+/// newest ones (at most `TAIL_BYTES`) in memory; the page cache serves the rare reads. An
+/// in-memory store keeps everything in `tail`.
+struct Store {
+    entry: usize,
+    bands: usize,
+    file: Option<std::fs::File>,
+    /// For errors: the directory that holds the (nameless) spill file.
+    dir: std::path::PathBuf,
+    /// Entries in the file; the tail holds the ones after them.
+    on_disk: u64,
+    tail: Vec<u8>,
+}
+
+impl Store {
+    fn entry_bytes(bands: usize) -> usize {
+        8 + bands.div_ceil(8) + 8 * bands + SKETCH_BYTES
+    }
+
+    fn in_memory(bands: usize) -> Store {
+        Store {
+            entry: Store::entry_bytes(bands),
+            bands,
+            file: None,
+            dir: std::path::PathBuf::new(),
+            on_disk: 0,
+            tail: Vec::new(),
         }
     }
 
-    #[inline(always)]
-    fn home(key: u64, slots: usize) -> usize {
-        ((u128::from(key) * slots as u128) >> 64) as usize
+    fn spilling(bands: usize, dir: &std::path::Path) -> Result<Store> {
+        let file = tempfile::tempfile_in(dir).map_err(|e| Store::error(dir, e))?;
+        Ok(Store {
+            file: Some(file),
+            dir: dir.to_path_buf(),
+            tail: Vec::with_capacity(TAIL_BYTES + Store::entry_bytes(bands)),
+            ..Store::in_memory(bands)
+        })
     }
 
-    #[inline(always)]
-    fn key_of(slot: &[u32; 3]) -> u64 {
-        u64::from(slot[0]) | u64::from(slot[1]) << 32
+    fn error(dir: &std::path::Path, e: std::io::Error) -> Error {
+        let cause = std::io::Error::new(e.kind(), format!("near-duplicate index spill file: {e}"));
+        Error::io(dir, cause)
     }
 
-    /// Returns the existing id for `key`, or inserts `id` and returns `None`.
-    fn get_or_insert(&mut self, key: u64, id: u32) -> Option<u32> {
-        let key = key.max(1);
-        if (self.len + 1) * 4 > self.slots.len() * 3 {
-            self.grow();
+    fn push(&mut self, ordinal: u64, mask: &[u8], bands: &[u64], sketch: &Sketch) -> Result<()> {
+        self.tail.extend_from_slice(&ordinal.to_le_bytes());
+        self.tail.extend_from_slice(&mask[..self.bands.div_ceil(8)]);
+        for b in bands {
+            self.tail.extend_from_slice(&b.to_le_bytes());
         }
-        let n = self.slots.len();
-        let mut i = Self::home(key, n);
-        loop {
-            let slot = &mut self.slots[i];
-            let k = Self::key_of(slot);
-            if k == key {
-                return Some(slot[2]);
+        self.tail.extend_from_slice(&sketch.to_bytes());
+        if self.tail.len() >= TAIL_BYTES {
+            if let Some(file) = self.file.as_mut() {
+                use std::io::{Seek, SeekFrom, Write};
+                let at = self.on_disk * self.entry as u64;
+                file.seek(SeekFrom::Start(at))
+                    .and_then(|_| file.write_all(&self.tail))
+                    .map_err(|e| Store::error(&self.dir, e))?;
+                self.on_disk += (self.tail.len() / self.entry) as u64;
+                self.tail.clear();
             }
-            if k == 0 {
-                *slot = [key as u32, (key >> 32) as u32, id];
-                self.len += 1;
-                return None;
-            }
-            i += 1;
-            if i == n {
-                i = 0;
-            }
         }
+        Ok(())
     }
 
-    /// Grows by 1.5×, which keeps the average load near 0.6.
-    fn grow(&mut self) {
-        let bigger = BandTable::with_slots((self.slots.len() * 3 / 2).max(MIN_SLOTS));
-        let old = std::mem::replace(self, bigger);
-        let n = self.slots.len();
-        for slot in old.slots {
-            let k = Self::key_of(&slot);
-            if k != 0 {
-                let mut i = Self::home(k, n);
-                while Self::key_of(&self.slots[i]) != 0 {
-                    i += 1;
-                    if i == n {
-                        i = 0;
-                    }
-                }
-                self.slots[i] = slot;
+    /// Copies entry `id` into `out` (`entry` bytes).
+    fn read(&mut self, id: u32, out: &mut [u8]) -> Result<()> {
+        let id = u64::from(id);
+        if id >= self.on_disk {
+            let at = (id - self.on_disk) as usize * self.entry;
+            out.copy_from_slice(&self.tail[at..at + self.entry]);
+            return Ok(());
+        }
+        let file = self.file.as_mut().expect("entries on disk have a file");
+        use std::io::{Read, Seek, SeekFrom};
+        file.seek(SeekFrom::Start(id * self.entry as u64))
+            .and_then(|_| file.read_exact(out))
+            .map_err(|e| Store::error(&self.dir, e))
+    }
+
+    /// Calls `f(first id, entries)` over all entries in id order, a run of whole entries at
+    /// a time.
+    fn scan(&mut self, mut f: impl FnMut(u32, &[u8])) -> Result<()> {
+        let mut id = 0u32;
+        if let Some(file) = self.file.as_mut() {
+            use std::io::{Read, Seek, SeekFrom};
+            let per_read = (SCAN_BYTES / self.entry).max(1);
+            let mut buf = vec![0u8; per_read * self.entry];
+            file.seek(SeekFrom::Start(0))
+                .map_err(|e| Store::error(&self.dir, e))?;
+            let mut left = self.on_disk;
+            while left > 0 {
+                let n = (left as usize).min(per_read);
+                let chunk = &mut buf[..n * self.entry];
+                file.read_exact(chunk)
+                    .map_err(|e| Store::error(&self.dir, e))?;
+                f(id, chunk);
+                id += n as u32;
+                left -= n as u64;
             }
         }
-        self.len = old.len;
+        f(id, &self.tail);
+        Ok(())
     }
 
-    /// Asks the CPU to start loading `key`'s home slot, so that the lookups of all bands of
-    /// a record overlap their cache misses.
-    #[inline(always)]
-    fn prefetch(&self, key: u64) {
-        #[cfg(target_arch = "x86_64")]
-        if !self.slots.is_empty() {
-            let i = Self::home(key.max(1), self.slots.len());
-            let p = self.slots.as_ptr().wrapping_add(i).cast::<i8>();
-            // SAFETY: a prefetch is a hint; it never faults and has no memory effects.
-            unsafe { std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p) };
-        }
-        let _ = key;
+    fn ordinal(e: &[u8]) -> u64 {
+        u64::from_le_bytes(e[..8].try_into().expect("8 bytes"))
     }
 
-    fn memory_bytes(&self) -> usize {
-        self.slots.capacity() * 12
+    /// Whether the entry's record was the first with its hash in `band`.
+    fn first_in(e: &[u8], band: usize) -> bool {
+        e[8 + band / 8] >> (band % 8) & 1 == 1
+    }
+
+    /// The entry's hash in `band`, of `bands`.
+    fn band(e: &[u8], bands: usize, band: usize) -> u64 {
+        let at = 8 + bands.div_ceil(8) + 8 * band;
+        u64::from_le_bytes(e[at..at + 8].try_into().expect("8 bytes"))
+    }
+
+    fn sketch(&self, e: &[u8]) -> Sketch {
+        let at = self.entry - SKETCH_BYTES;
+        Sketch::from_bytes(e[at..].try_into().expect("sketch bytes"))
+    }
+}
+
+/// The entries of the records read during one observation: candidates, then the survivor.
+#[derive(Default)]
+struct Reads {
+    ids: Vec<u32>,
+    bytes: Vec<u8>,
+}
+
+impl Reads {
+    fn clear(&mut self) {
+        self.ids.clear();
+        self.bytes.clear();
+    }
+
+    fn get<'a>(&'a mut self, store: &mut Store, id: u32) -> Result<&'a [u8]> {
+        let n = store.entry;
+        let k = match self.ids.iter().position(|&x| x == id) {
+            Some(k) => k,
+            None => {
+                let k = self.ids.len();
+                self.bytes.resize((k + 1) * n, 0);
+                store.read(id, &mut self.bytes[k * n..])?;
+                self.ids.push(id);
+                k
+            }
+        };
+        Ok(&self.bytes[k * n..(k + 1) * n])
     }
 }
 
@@ -792,49 +972,73 @@ impl BandTable {
 pub struct LshIndex {
     threshold: f64,
     bands: usize,
-    tables: Vec<BandTable>,
-    ordinals: Vec<u64>,
+    geometry: Geometry,
+    /// One open-addressing table per band (linear probing, home slot by multiply-shift,
+    /// slots packed as [`Geometry`] says): band hash → dense id of the first record with it.
+    tables: Vec<Vec<u64>>,
+    /// Entries per table.
+    lens: Vec<usize>,
+    store: Store,
     parent: Vec<u32>,
-    sketches: Vec<Sketch>,
     has_dup: Vec<u64>,
     clusters: u64,
     removed: u64,
+    reads: Reads,
+    last_ordinal: Option<u64>,
 }
 
 impl std::fmt::Debug for LshIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LshIndex")
-            .field("records", &self.ordinals.len())
+            .field("records", &self.parent.len())
             .field("clusters", &self.clusters)
             .field("removed", &self.removed)
+            .field("spilling", &self.store.file.is_some())
             .finish()
     }
 }
 
 impl LshIndex {
-    /// An empty index for `params` (validate them first, e.g. through [`MinHasher::new`]).
+    /// An empty index for `params` (validate them first, e.g. through [`MinHasher::new`])
+    /// that keeps everything in memory: about 160 bytes per record more than
+    /// [`LshIndex::spilling`], and no file.
     pub fn new(params: &MinHashParams) -> LshIndex {
         LshIndex::with_capacity(params, 0)
     }
 
-    /// An empty index sized for `records` records, so that up to that many it neither
-    /// reallocates nor wastes space on growth headroom (tables at load ≤ 0.7). The index
-    /// still grows past the hint.
+    /// An in-memory index ([`LshIndex::new`]) whose tables are sized for `records` records,
+    /// so that up to that many they are never rebuilt. The index still grows past the hint.
     pub fn with_capacity(params: &MinHashParams, records: usize) -> LshIndex {
-        let slots = (records * 10 / 7).max(MIN_SLOTS);
+        let slots = (records * LOAD_DEN / LOAD_NUM + 1).max(MIN_SLOTS);
+        let geometry = Geometry::new(slots, records);
+        let mut store = Store::in_memory(params.bands);
+        store.tail.reserve(records * store.entry);
         LshIndex {
             threshold: params.threshold,
             bands: params.bands,
-            tables: (0..params.bands)
-                .map(|_| BandTable::with_slots(slots))
-                .collect(),
-            ordinals: Vec::with_capacity(records),
+            geometry,
+            tables: (0..params.bands).map(|_| geometry.table()).collect(),
+            lens: vec![0; params.bands],
+            store,
             parent: Vec::with_capacity(records),
-            sketches: Vec::with_capacity(records),
             has_dup: Vec::with_capacity(records.div_ceil(64)),
             clusters: 0,
             removed: 0,
+            reads: Reads::default(),
+            last_ordinal: None,
         }
+    }
+
+    /// An empty index that keeps only its band tables and union-find parents in memory
+    /// (about 80 bytes per record at the default 10 bands) and spills the rest of each
+    /// record (ordinal, band hashes, sketch: about 160 bytes) to a temporary file in `dir`.
+    /// The file has no name (it is unlinked at once), so it goes away with the process,
+    /// even after a crash.
+    pub fn spilling(params: &MinHashParams, dir: &std::path::Path) -> Result<LshIndex> {
+        Ok(LshIndex {
+            store: Store::spilling(params.bands, dir)?,
+            ..LshIndex::new(params)
+        })
     }
 
     fn find(&mut self, mut x: u32) -> u32 {
@@ -850,13 +1054,56 @@ impl LshIndex {
         self.has_dup[r as usize / 64] >> (r % 64) & 1 == 1
     }
 
+    /// Rebuilds every table to `geometry` from the store. The old tables are freed first,
+    /// so growing never holds two sets of tables.
+    fn rebuild(&mut self, geometry: Geometry) -> Result<()> {
+        for t in &mut self.tables {
+            *t = Vec::new();
+        }
+        let mut tables: Vec<Vec<u64>> = (0..self.bands).map(|_| geometry.table()).collect();
+        let (bands, slots, free) = (self.bands, geometry.slots, geometry.free_id());
+        let entry = self.store.entry;
+        // Per run of entries, each table's new keys are gathered first and then inserted a
+        // table at a time, so that its slots stay in the cache while they go in.
+        let mut keys: Vec<Vec<(u64, u32)>> = vec![Vec::new(); bands];
+        self.store.scan(|first, run| {
+            for (j, e) in run.chunks_exact(entry).enumerate() {
+                for (b, k) in keys.iter_mut().enumerate() {
+                    if Store::first_in(e, b) {
+                        k.push((Store::band(e, bands, b), first + j as u32));
+                    }
+                }
+            }
+            for (table, k) in tables.iter_mut().zip(&mut keys) {
+                for (j, &(h, id)) in k.iter().enumerate() {
+                    if let Some(&(later, _)) = k.get(j + 8) {
+                        prefetch(table, geometry.home_word(later));
+                    }
+                    let mut i = home(h, slots);
+                    while geometry.get(table, i).1 != free {
+                        i += 1;
+                        if i == slots {
+                            i = 0;
+                        }
+                    }
+                    geometry.set(table, i, h as u16, id);
+                }
+                k.clear();
+            }
+        })?;
+        self.tables = tables;
+        self.geometry = geometry;
+        Ok(())
+    }
+
     /// Observes the next record in input order. `ordinal` is the caller's identity for it
     /// and must increase strictly from call to call. Returns `Some` when the record is a
     /// near-duplicate of an earlier one and must be removed (see the module docs for the
-    /// exact rule). Empty signatures return `None` and are not indexed.
-    pub fn observe(&mut self, ordinal: u64, sig: &Signature) -> Option<NearDup> {
+    /// exact rule). Empty signatures return `None` and are not indexed. Fails only when a
+    /// spilling index cannot write or read its file.
+    pub fn observe(&mut self, ordinal: u64, sig: &Signature) -> Result<Option<NearDup>> {
         if sig.is_empty() {
-            return None;
+            return Ok(None);
         }
         self.observe_parts(ordinal, &sig.bands, sig.sketch())
     }
@@ -869,38 +1116,77 @@ impl LshIndex {
         ordinal: u64,
         bands: &[u64],
         sketch: Sketch,
-    ) -> Option<NearDup> {
+    ) -> Result<Option<NearDup>> {
         if bands.is_empty() {
-            return None;
+            return Ok(None);
         }
-        debug_assert_eq!(bands.len(), self.bands, "signature from other params");
+        assert_eq!(bands.len(), self.bands, "signature from other params");
         debug_assert!(
-            self.ordinals.last().is_none_or(|&l| l < ordinal),
+            self.last_ordinal.is_none_or(|l| l < ordinal),
             "ordinals must increase"
         );
-        let id = u32::try_from(self.ordinals.len()).expect("at most 2^32 records per index");
-        // Candidates: first record per shared band (kept or removed).
-        for (table, &h) in self.tables.iter().zip(bands) {
-            table.prefetch(h);
+        self.last_ordinal = Some(ordinal);
+        let id = u32::try_from(self.parent.len())
+            .ok()
+            .filter(|&i| i != u32::MAX)
+            .expect("fewer than 2^32 - 1 records per index");
+        let fullest = self.lens.iter().copied().max().unwrap_or(0);
+        let slots = self.geometry.slots;
+        if (fullest + 1) * LOAD_DEN > slots * LOAD_NUM {
+            let bigger = (slots * GROW_NUM / GROW_DEN).max(MIN_SLOTS);
+            self.rebuild(Geometry::new(bigger, id as usize))?;
+        } else if id >= self.geometry.free_id() {
+            self.rebuild(Geometry::new(slots, id as usize))?;
         }
+        for (table, &h) in self.tables.iter().zip(bands) {
+            prefetch(table, self.geometry.home_word(h));
+        }
+        // Candidates: first record per shared band (kept or removed).
+        self.reads.clear();
         let mut cands = [0u32; BINS];
         let mut nc = 0;
-        for (table, &h) in self.tables.iter_mut().zip(bands) {
-            if let Some(c) = table.get_or_insert(h, id) {
-                if !cands[..nc].contains(&c) {
-                    cands[nc] = c;
-                    nc += 1;
+        let mut mask = [0u8; BINS / 8];
+        let g = self.geometry;
+        let free = g.free_id();
+        for (b, &h) in bands.iter().enumerate() {
+            let table = &mut self.tables[b];
+            let fp = h as u16;
+            let mut i = home(h, g.slots);
+            loop {
+                let (f, c) = g.get(table, i);
+                if c == free {
+                    g.set(table, i, fp, id);
+                    self.lens[b] += 1;
+                    mask[b / 8] |= 1 << (b % 8);
+                    break;
+                }
+                if f == fp {
+                    let e = self.reads.get(&mut self.store, c)?;
+                    if Store::band(e, self.bands, b) == h {
+                        if !cands[..nc].contains(&c) {
+                            cands[nc] = c;
+                            nc += 1;
+                        }
+                        break;
+                    }
+                }
+                i += 1;
+                if i == g.slots {
+                    i = 0;
                 }
             }
         }
-        self.ordinals.push(ordinal);
+        self.store.push(ordinal, &mask, bands, &sketch)?;
+        if self.parent.len() == self.parent.capacity() {
+            // By a quarter, not double: this vector is a twentieth of the index.
+            self.parent.reserve_exact(self.parent.len() / 4 + 1024);
+        }
         self.parent.push(id);
-        self.sketches.push(sketch);
         if self.has_dup.len() * 64 <= id as usize {
             self.has_dup.push(0);
         }
         if nc == 0 {
-            return None;
+            return Ok(None);
         }
         let cands = &mut cands[..nc];
         cands.sort_unstable();
@@ -912,7 +1198,8 @@ impl LshIndex {
         let mut linked = [0u32; BINS];
         let mut nl = 0;
         for &c in cands.iter() {
-            let s = sketch.jaccard(&self.sketches[c as usize]);
+            let e = self.reads.get(&mut self.store, c)?;
+            let s = sketch.jaccard(&self.store.sketch(e));
             if s >= self.threshold {
                 if matched.is_none_or(|(m, _)| c < m) {
                     matched = Some((c, s));
@@ -921,7 +1208,9 @@ impl LshIndex {
                 nl += 1;
             }
         }
-        let (m, ms) = matched?;
+        let Some((m, ms)) = matched else {
+            return Ok(None);
+        };
         // Merge: count clusters that already had a removed record.
         let mut roots = [0u32; BINS];
         let mut nr = 0;
@@ -941,12 +1230,14 @@ impl LshIndex {
         self.has_dup[root as usize / 64] |= 1 << (root % 64);
         self.clusters = self.clusters + 1 - before;
         self.removed += 1;
-        Some(NearDup {
-            survivor: self.ordinals[root as usize],
-            similarity: sketch.jaccard(&self.sketches[root as usize]),
-            matched: self.ordinals[m as usize],
+        let matched = Store::ordinal(self.reads.get(&mut self.store, m)?);
+        let e = self.reads.get(&mut self.store, root)?;
+        Ok(Some(NearDup {
+            survivor: Store::ordinal(e),
+            similarity: sketch.jaccard(&self.store.sketch(e)),
+            matched,
             matched_similarity: ms,
-        })
+        }))
     }
 
     /// Clusters with at least one removed record.
@@ -961,24 +1252,28 @@ impl LshIndex {
 
     /// Records indexed so far (non-empty signatures).
     pub fn len(&self) -> usize {
-        self.ordinals.len()
+        self.parent.len()
     }
 
     /// True before the first non-empty record.
     pub fn is_empty(&self) -> bool {
-        self.ordinals.is_empty()
+        self.parent.is_empty()
     }
 
-    /// Heap bytes held by the index (allocated capacity, not just used).
+    /// Heap bytes held by the index (allocated capacity, not just used). A spilling
+    /// index's file is not counted: see [`LshIndex::spilled_bytes`].
     pub fn memory_bytes(&self) -> usize {
-        self.tables
-            .iter()
-            .map(BandTable::memory_bytes)
-            .sum::<usize>()
-            + self.ordinals.capacity() * 8
+        self.tables.iter().map(Vec::capacity).sum::<usize>() * 8
             + self.parent.capacity() * 4
-            + self.sketches.capacity() * SKETCH_BYTES
             + self.has_dup.capacity() * 8
+            + self.store.tail.capacity()
+            + self.reads.bytes.capacity()
+            + self.reads.ids.capacity() * 4
+    }
+
+    /// Bytes a spilling index has written to its file (0 in memory).
+    pub fn spilled_bytes(&self) -> u64 {
+        self.store.on_disk * self.store.entry as u64
     }
 }
 

@@ -281,8 +281,8 @@ fn empty_and_short_texts() {
     let e = sig(&h, " \n\t ");
     assert!(e.is_empty() && e.band_hashes().is_empty());
     let mut idx = LshIndex::new(h.params());
-    assert_eq!(idx.observe(0, &e), None);
-    assert_eq!(idx.observe(1, &e), None);
+    assert_eq!(idx.observe(0, &e).unwrap(), None);
+    assert_eq!(idx.observe(1, &e).unwrap(), None);
     assert!(idx.is_empty());
     // Shorter than n: one shingle of the whole text; a one-word change makes it unrelated.
     let a = sig(&h, "hello there world");
@@ -291,9 +291,9 @@ fn empty_and_short_texts() {
     assert_eq!(a.shingle_count(), 1);
     assert_eq!(a.jaccard(&b), 1.0);
     assert!(a.jaccard(&c) < 0.05);
-    assert!(idx.observe(2, &a).is_none());
-    assert_eq!(idx.observe(3, &b).unwrap().survivor, 2);
-    assert!(idx.observe(4, &c).is_none());
+    assert!(idx.observe(2, &a).unwrap().is_none());
+    assert_eq!(idx.observe(3, &b).unwrap().unwrap().survivor, 2);
+    assert!(idx.observe(4, &c).unwrap().is_none());
 }
 
 #[test]
@@ -459,10 +459,10 @@ fn chinese_char_shingles() {
         sa.jaccard(&sb)
     );
     assert!(sa.jaccard(&sc) < 0.1);
-    assert!(idx.observe(10, &sa).is_none());
-    let d = idx.observe(11, &sb).expect("near-copy detected");
+    assert!(idx.observe(10, &sa).unwrap().is_none());
+    let d = idx.observe(11, &sb).unwrap().expect("near-copy detected");
     assert_eq!(d.survivor, 10);
-    assert!(idx.observe(12, &sc).is_none());
+    assert!(idx.observe(12, &sc).unwrap().is_none());
     assert_eq!((idx.clusters(), idx.removed()), (1, 1));
 }
 
@@ -502,33 +502,33 @@ fn union_find_survivor_is_earliest() {
     );
     // Only link is to a later record: y (first) stays, and so do a and b.
     let mut idx = LshIndex::new(&params);
-    assert!(idx.observe(100, &sy).is_none());
-    assert!(idx.observe(200, &sb).is_none());
-    assert!(idx.observe(300, &sa).is_none());
-    let d = idx.observe(400, &sx).expect("x is near both");
+    assert!(idx.observe(100, &sy).unwrap().is_none());
+    assert!(idx.observe(200, &sb).unwrap().is_none());
+    assert!(idx.observe(300, &sa).unwrap().is_none());
+    let d = idx.observe(400, &sx).unwrap().expect("x is near both");
     assert_eq!(d.survivor, 200, "earliest root of the merged cluster");
     assert_eq!(d.matched, 200);
     assert!(d.matched_similarity >= 0.4);
     assert_eq!(idx.clusters(), 1);
     // An exact copy of a: its first candidate per band is a, whose root is now b.
-    let d = idx.observe(500, &synthetic(&h, a)).unwrap();
+    let d = idx.observe(500, &synthetic(&h, a)).unwrap().unwrap();
     assert_eq!((d.survivor, d.matched), (200, 300));
     assert_eq!(d.matched_similarity, 1.0);
     // A copy of y forms a second cluster.
-    assert_eq!(idx.observe(600, &sy).unwrap().survivor, 100);
+    assert_eq!(idx.observe(600, &sy).unwrap().unwrap().survivor, 100);
     assert_eq!((idx.clusters(), idx.removed()), (2, 3));
 
     // Two clusters that already had removed records, merged by a bridge: one cluster.
     let mut idx = LshIndex::new(&params);
-    idx.observe(1, &sa);
-    idx.observe(2, &sa);
-    idx.observe(3, &sb);
-    idx.observe(4, &sb);
+    idx.observe(1, &sa).unwrap();
+    idx.observe(2, &sa).unwrap();
+    idx.observe(3, &sb).unwrap();
+    idx.observe(4, &sb).unwrap();
     assert_eq!(idx.clusters(), 2);
-    assert_eq!(idx.observe(5, &sx).unwrap().survivor, 1);
+    assert_eq!(idx.observe(5, &sx).unwrap().unwrap().survivor, 1);
     assert_eq!(idx.clusters(), 1);
     // A later copy of b now reports the merged root.
-    assert_eq!(idx.observe(6, &sb).unwrap().survivor, 1);
+    assert_eq!(idx.observe(6, &sb).unwrap().unwrap().survivor, 1);
 }
 
 #[test]
@@ -544,9 +544,14 @@ fn survivor_is_first_in_input_order() {
         let texts = [&base, &copy1, &copy2];
         let mut idx = LshIndex::new(h.params());
         let first = order[0] as u64;
-        assert!(idx.observe(first, &sig(&h, texts[order[0]])).is_none());
+        assert!(idx
+            .observe(first, &sig(&h, texts[order[0]]))
+            .unwrap()
+            .is_none());
         for (k, &o) in order.iter().enumerate().skip(1) {
-            let d = idx.observe(10 * k as u64 + o as u64, &sig(&h, texts[o]));
+            let d = idx
+                .observe(10 * k as u64 + o as u64, &sig(&h, texts[o]))
+                .unwrap();
             assert_eq!(d.map(|d| d.survivor), Some(first), "order {order:?}");
         }
     }
@@ -582,7 +587,7 @@ fn deterministic_for_any_thread_count() {
         let out: Vec<Option<NearDup>> = sigs
             .iter()
             .enumerate()
-            .map(|(i, s)| idx.observe(i as u64, s))
+            .map(|(i, s)| idx.observe(i as u64, s).unwrap())
             .collect();
         (out, idx.clusters())
     };
@@ -610,41 +615,49 @@ const GOLDEN_V1: [u64; 2] = [2866255302150739842, 13113217774514837256];
 
 #[test]
 fn memory_per_record_100k() {
-    let (bytes, n) = memory_per_record(100_000);
+    let (bytes, n) = memory_per_record(100_000, Keep::InMemory);
     let per = bytes as f64 / n as f64;
-    eprintln!("index memory: {bytes} B for {n} records = {per:.0} B/record");
-    assert!(per < 450.0, "{per}");
-    let (bytes, n) = memory_per_record_with(100_000, true);
+    eprintln!("index memory, in memory: {bytes} B for {n} records = {per:.0} B/record");
+    assert!(per < 400.0, "{per}");
+    let (bytes, n) = memory_per_record(100_000, Keep::Sized);
     let per = bytes as f64 / n as f64;
-    eprintln!("index memory, sized: {bytes} B for {n} records = {per:.0} B/record");
+    eprintln!("index memory, in memory, sized: {bytes} B for {n} records = {per:.0} B/record");
     assert!(per < 250.0, "{per}");
+    let (bytes, n) = memory_per_record(100_000, Keep::Spilling);
+    let per = bytes as f64 / n as f64;
+    eprintln!("index memory, spilling: {bytes} B for {n} records = {per:.0} B/record");
+    assert!(per < 100.0, "{per}");
 }
 
 /// `cargo test --release --lib minhash::tests::memory_per_record_1m -- --ignored --nocapture`
 #[test]
 #[ignore]
 fn memory_per_record_1m() {
-    for n in [1_000_000, 1_500_000, 2_000_000] {
-        for sized in [false, true] {
-            let (bytes, n) = memory_per_record_with(n, sized);
+    for n in [14_448, 144_481, 1_000_000, 1_500_000, 2_000_000] {
+        for keep in [Keep::InMemory, Keep::Sized, Keep::Spilling] {
+            let (bytes, n) = memory_per_record(n, keep);
             eprintln!(
-                "index memory (with_capacity: {sized}): {bytes} B for {n} records = {:.0} B/record",
+                "index memory ({keep:?}): {bytes} B for {n} records = {:.0} B/record",
                 bytes as f64 / n as f64
             );
         }
     }
 }
 
-fn memory_per_record(n: usize) -> (usize, usize) {
-    memory_per_record_with(n, false)
+#[derive(Clone, Copy, Debug)]
+enum Keep {
+    InMemory,
+    Sized,
+    Spilling,
 }
 
-fn memory_per_record_with(n: usize, sized: bool) -> (usize, usize) {
+fn memory_per_record(n: usize, keep: Keep) -> (usize, usize) {
     let h = hasher();
-    let mut idx = if sized {
-        LshIndex::with_capacity(h.params(), n)
-    } else {
-        LshIndex::new(h.params())
+    let dir = tempfile::tempdir().unwrap();
+    let mut idx = match keep {
+        Keep::InMemory => LshIndex::new(h.params()),
+        Keep::Sized => LshIndex::with_capacity(h.params(), n),
+        Keep::Spilling => LshIndex::spilling(h.params(), dir.path()).unwrap(),
     };
     let mut rng = Rng(99);
     let mut s = synthetic(&h, random_bins(&mut rng));
@@ -652,9 +665,175 @@ fn memory_per_record_with(n: usize, sized: bool) -> (usize, usize) {
         s.bins = random_bins(&mut rng);
         s.bands.clear();
         h.band_hashes_into(&s.bins, &mut s.bands);
-        assert!(idx.observe(i as u64, &s).is_none());
+        assert!(idx.observe(i as u64, &s).unwrap().is_none());
     }
     (idx.memory_bytes(), idx.len())
+}
+
+// ------------------------------------------- the index's packed tables and spill file
+
+#[test]
+fn packed_slots_read_back_what_was_written() {
+    let mut rng = Rng(5);
+    for id_bits in 10..=32 {
+        let g = Geometry {
+            slots: 1000,
+            id_bits,
+        };
+        let mut table = g.table();
+        let mut want = vec![None; g.slots];
+        for _ in 0..5000 {
+            let i = rng.below(g.slots);
+            let id = (rng.next() as u32) % g.free_id();
+            let fp = rng.next() as u16;
+            g.set(&mut table, i, fp, id);
+            want[i] = Some((fp, id));
+        }
+        for (i, w) in want.iter().enumerate() {
+            assert_eq!(
+                g.get(&table, i),
+                w.unwrap_or((u16::MAX, g.free_id())),
+                "slot {i}"
+            );
+        }
+    }
+}
+
+/// The index's rule without its machinery: per band, a map from hash to the first record
+/// that had it; a record matches the earliest first record whose sketch is close enough.
+#[derive(Default)]
+struct Model {
+    first: std::collections::HashMap<(usize, u64), usize>,
+    seen: Vec<(u64, Sketch)>,
+}
+
+impl Model {
+    fn observe(
+        &mut self,
+        ordinal: u64,
+        bands: &[u64],
+        sketch: Sketch,
+        threshold: f64,
+    ) -> Option<(u64, f64)> {
+        let id = self.seen.len();
+        let mut cands: Vec<usize> = bands
+            .iter()
+            .enumerate()
+            .filter_map(|(b, &h)| match self.first.entry((b, h)) {
+                std::collections::hash_map::Entry::Occupied(e) => Some(*e.get()),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    e.insert(id);
+                    None
+                }
+            })
+            .collect();
+        cands.sort_unstable();
+        self.seen.push((ordinal, sketch));
+        cands.into_iter().find_map(|c| {
+            let s = sketch.jaccard(&self.seen[c].1);
+            (s >= threshold).then_some((self.seen[c].0, s))
+        })
+    }
+}
+
+/// A sketch of family `family`, with `noise` nibbles redrawn.
+fn family_sketch(rng: &mut Rng, family: u64, noise: usize) -> Sketch {
+    let mut base = Rng(family * 7919 + 1);
+    let mut bytes: [u8; Sketch::BYTES] = std::array::from_fn(|_| base.next() as u8);
+    for _ in 0..noise {
+        let k = rng.below(Sketch::BYTES * 2);
+        let shift = 4 * (k % 2);
+        bytes[k / 2] = bytes[k / 2] & !(0xF << shift) | ((rng.next() as u8) & 0xF) << shift;
+    }
+    Sketch::from_bytes(&bytes)
+}
+
+/// Records whose band hashes repeat and collide on purpose: half of them come from pools
+/// whose members share their low 16 bits (the fingerprint) and their top 20 bits (the home
+/// slot), so lookups walk runs of fingerprint hits that only the spilled hashes tell apart.
+fn colliding_records(seed: u64, n: usize, bands: usize) -> Vec<(u64, Vec<u64>, Sketch)> {
+    let mut rng = Rng(seed);
+    let bases: Vec<u64> = (0..4).map(|_| rng.next()).collect();
+    (0..n)
+        .map(|i| {
+            let hashes = (0..bands)
+                .map(|_| {
+                    if rng.below(2) == 0 {
+                        bases[rng.below(bases.len())] ^ (rng.below(48) as u64) << 20
+                    } else {
+                        rng.next()
+                    }
+                })
+                .collect();
+            let (family, noise) = (rng.below(12) as u64, rng.below(48));
+            let sketch = family_sketch(&mut rng, family, noise);
+            (3 * i as u64 + 1, hashes, sketch)
+        })
+        .collect()
+}
+
+#[test]
+fn spilling_and_in_memory_indexes_follow_the_rule() {
+    let params = MinHashParams::default();
+    let dir = tempfile::tempdir().unwrap();
+    let mut spill = LshIndex::spilling(&params, dir.path()).unwrap();
+    let mut memory = LshIndex::new(&params);
+    let mut model = Model::default();
+    // Enough records to flush the spill tail to the file many times, rebuild the tables
+    // several times and widen the ids.
+    let records = colliding_records(11, 12_000, params.bands);
+    let mut removed = 0;
+    for (ordinal, bands, sketch) in &records {
+        let a = spill.observe_parts(*ordinal, bands, *sketch).unwrap();
+        let b = memory.observe_parts(*ordinal, bands, *sketch).unwrap();
+        assert_eq!(a, b, "record {ordinal}");
+        let want = model.observe(*ordinal, bands, *sketch, params.threshold);
+        assert_eq!(
+            a.map(|d| (d.matched, d.matched_similarity)),
+            want,
+            "record {ordinal}"
+        );
+        removed += usize::from(a.is_some());
+    }
+    assert!(spill.spilled_bytes() > 1 << 20, "{}", spill.spilled_bytes());
+    assert!(spill.geometry.slots > 5_000, "{:?}", spill.geometry);
+    assert!(removed > 500 && removed < 11_000, "{removed}");
+    assert_eq!(spill.clusters(), memory.clusters());
+    assert!(spill.memory_bytes() < memory.memory_bytes() / 2);
+}
+
+#[test]
+fn ids_outgrow_their_width_without_new_band_hashes() {
+    // Copies add no band hash, so no table fills up: the id width alone forces the rebuild.
+    let params = MinHashParams::default();
+    let dir = tempfile::tempdir().unwrap();
+    let mut idx = LshIndex::spilling(&params, dir.path()).unwrap();
+    let start = idx.geometry.free_id();
+    let mut rng = Rng(3);
+    let bands: Vec<u64> = (0..params.bands).map(|_| rng.next()).collect();
+    let sketch = family_sketch(&mut rng, 1, 0);
+    assert!(idx.observe_parts(10, &bands, sketch).unwrap().is_none());
+    for i in 1..=u64::from(start) + 10 {
+        let d = idx
+            .observe_parts(10 + i, &bands, sketch)
+            .unwrap()
+            .expect("a copy");
+        assert_eq!((d.survivor, d.matched), (10, 10));
+    }
+    assert!(idx.geometry.free_id() > start);
+    assert_eq!(idx.clusters(), 1);
+}
+
+#[test]
+fn a_spill_directory_that_cannot_hold_the_file_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("missing");
+    let err = LshIndex::spilling(&MinHashParams::default(), &missing).unwrap_err();
+    let text = err.to_string();
+    assert!(
+        text.contains("missing") && text.contains("near-duplicate index spill file"),
+        "{text}"
+    );
 }
 
 // ---------------------------------------------------------------- evaluation
@@ -793,7 +972,7 @@ fn evaluation_on_labeled_corpus() {
         // rows: unique, near ≥0.8, near 0.7–0.8, exact, ws/case, near word-J ≥ 0.8
         let mut t = [[Tally::default(); 6]; 2];
         for (i, (r, s)) in corpus.iter().zip(&sigs).enumerate() {
-            let d = idx.observe(i as u64, s);
+            let d = idx.observe(i as u64, s).unwrap();
             let row = match r.kind {
                 Kind::Unique => 0,
                 Kind::Near(j, _) if j >= 0.8 => 1,

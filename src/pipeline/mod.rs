@@ -455,7 +455,13 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
     } else {
         None
     };
-    let mut lsh = in_run_near.then(|| LshIndex::new(&params));
+    // The index spills what it reads only on a band hit to a nameless file beside the
+    // shards, so that its memory is the band tables alone (see `minhash`, "Memory").
+    let mut lsh = if in_run_near {
+        Some(LshIndex::spilling(&params, out_dir)?)
+    } else {
+        None
+    };
     let report = match (&dedup_report, &resumed) {
         (Some(p), Some(st)) => Some(DedupReport::resume(p, st.report_len)?),
         (Some(p), None) => Some(DedupReport::create(p)?),
@@ -560,6 +566,7 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
                 let fp = u128::from_le_bytes(e[..16].try_into().expect("16 bytes"));
                 let id = u64::from_le_bytes(e[16..24].try_into().expect("8 bytes"));
                 exact.insert(fp, id);
+                Ok(())
             })?;
             if let Some(index) = lsh.as_mut() {
                 lsh_log.replay(lsh_entry, |e| {
@@ -571,7 +578,7 @@ pub fn run(job: Job<'_>) -> Result<Manifest> {
                     let sketch = crate::minhash::Sketch::from_bytes(
                         e[8 + 8 * params.bands..].try_into().expect("sketch bytes"),
                     );
-                    index.observe_parts(id, &bands, sketch);
+                    index.observe_parts(id, &bands, sketch).map(drop)
                 })?;
             }
             for shard in st.jsonl_done.iter().chain(&st.parquet_done) {
@@ -885,7 +892,7 @@ impl Ordered {
                             }
                             log.append(&sketch.to_bytes())?;
                         }
-                        if let Some(nd) = index.observe_parts(id, bands, sketch) {
+                        if let Some(nd) = index.observe_parts(id, bands, sketch)? {
                             survives = false;
                             self.totals.near_duplicates_removed += 1;
                             if let Some(r) = self.report.as_mut() {

@@ -122,7 +122,7 @@ impl Log {
     }
 
     /// Reads the whole log (before appending to it), in `entry`-byte records.
-    pub fn replay(&self, entry: usize, mut f: impl FnMut(&[u8])) -> Result<()> {
+    pub fn replay(&self, entry: usize, mut f: impl FnMut(&[u8]) -> Result<()>) -> Result<()> {
         let mut file = File::open(&self.path).map_err(|e| Error::io(&self.path, e))?;
         let mut buf = vec![0u8; entry * 4096];
         let mut left = self.len;
@@ -131,7 +131,7 @@ impl Log {
             file.read_exact(&mut buf[..want])
                 .map_err(|e| Error::io(&self.path, e))?;
             for rec in buf[..want].chunks_exact(entry) {
-                f(rec);
+                f(rec)?;
             }
             left -= want as u64;
         }

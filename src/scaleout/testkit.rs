@@ -275,7 +275,11 @@ pub fn streaming_reference(docs: &[SynthDoc]) -> (Vec<u64>, Vec<u64>, u64) {
         }
         if let Some(k) = &d.sketch {
             let sk = crate::minhash::Sketch::from_bytes(k);
-            if index.observe_parts(d.doc_id, &d.bands, sk).is_some() {
+            if index
+                .observe_parts(d.doc_id, &d.bands, sk)
+                .expect("an in-memory index does no I/O")
+                .is_some()
+            {
                 near.push(d.doc_id);
             }
         }
