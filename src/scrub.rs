@@ -282,6 +282,14 @@ impl Scrubber {
     /// The passes of [`Scrubber::scrub_labeled`]: the value alone, then behind each of
     /// `prefixes`; with the joined view or without. With `origin`, leaves there where the
     /// result's bytes come from in `value`.
+    ///
+    /// A token from the value's own pass is inert in the labeled passes, so it can keep a
+    /// labeled rule from taking the whole value: under `password`, `pw:13912345678-tail`
+    /// would keep `pw:` and `-tail` raw around a phone token. When the result leaves bytes
+    /// raw and a labeled pass over the untouched value finds something over one of them,
+    /// the passes also run the other way round, labeled first, and that reading stands if
+    /// it replaces strictly more: every byte it leaves raw the first reading leaves raw
+    /// too, and not the other way round.
     fn labeled_passes<T: Tally + ?Sized>(
         &self,
         value: &str,
@@ -291,33 +299,94 @@ impl Scrubber {
         join: bool,
         origin: Option<&mut Origin>,
     ) -> Option<String> {
-        let mut cur_origin = origin.as_ref().map(|_| vec![(0, value.len(), 0)]);
-        let mut out = self.scrub_views(value, 0, scratch, counts, join, cur_origin.as_mut());
-        for prefix in prefixes {
-            let text = format!("{prefix}{}", out.as_deref().unwrap_or(value));
-            let mut o = cur_origin.as_ref().map(|_| vec![(0, text.len(), 0)]);
-            if let Some(new) =
-                self.scrub_views(&text, prefix.len(), scratch, counts, join, o.as_mut())
+        let own_first = Reading::new(value, |counts, origin| {
+            let order = std::iter::once("").chain(prefixes.iter().map(String::as_str));
+            self.passes_in_order(value, order, scratch, counts, join, origin)
+        });
+        let mut kept = own_first;
+        if kept.out.is_some()
+            && !kept.origin.is_empty()
+            && self.label_finds_raw(value, prefixes, &kept.origin, scratch, join)
+        {
+            let labels_first = Reading::new(value, |counts, origin| {
+                let order = prefixes
+                    .iter()
+                    .map(String::as_str)
+                    .chain(std::iter::once(""));
+                self.passes_in_order(value, order, scratch, counts, join, origin)
+            });
+            if raw_within(&labels_first.origin, &kept.origin)
+                && !raw_within(&kept.origin, &labels_first.origin)
             {
-                if let (Some(cur), Some(o)) = (cur_origin.as_mut(), o) {
-                    // `o` maps the new text into `prefix + out`; `cur` maps `out` into
-                    // `value`. The prefix has no origin in `value`, and goes.
-                    let n = prefix.len();
-                    let shifted: Origin = cur.iter().map(|&(s, e, v)| (s + n, e + n, v)).collect();
-                    let mut composed = Origin::new();
-                    for &(s, e, t) in &o {
-                        carry(&shifted, t, t + (e - s), s, &mut composed);
-                    }
-                    *cur = composed
-                        .into_iter()
-                        .map(|(s, e, v)| (s - n, e - n, v))
-                        .collect();
-                }
-                out = Some(new[prefix.len()..].to_string());
+                kept = labels_first;
             }
         }
-        if let (Some(o), Some(cur)) = (origin, cur_origin) {
-            *o = cur;
+        kept.counts.iter().for_each(|&r| counts.add(r));
+        if let Some(o) = origin {
+            *o = kept.origin;
+        }
+        kept.out
+    }
+
+    /// Does a labeled pass over the untouched `value` find something over a byte that
+    /// `origin` (a reading of `value`) leaves raw? Only then can the labels-first reading
+    /// replace more, so only then is it worth running. (A token from the own pass hides
+    /// no span from this pass; a check for findings that tokens hid would miss the usual
+    /// case, where the labeled rule simply stops at the token.)
+    fn label_finds_raw(
+        &self,
+        value: &str,
+        prefixes: &[String],
+        origin: &Origin,
+        scratch: &mut ScrubScratch,
+        join: bool,
+    ) -> bool {
+        let views = if join { Views::All } else { Views::Plain };
+        prefixes.iter().any(|prefix| {
+            let n = prefix.len();
+            let text = format!("{prefix}{value}");
+            self.findings_from(&text, n, scratch, views)
+                .iter()
+                .any(|f| {
+                    let (a, b) = (f.start - n, f.end - n);
+                    origin.iter().any(|&(s, e, o)| o < b && a < o + (e - s))
+                })
+        })
+    }
+
+    /// Scrubs `value` behind each prefix of `order` in turn (`""`: the value alone), each
+    /// pass over the result of the one before; only the value is changed. Leaves in
+    /// `origin` (which must start as `value`'s) where the result's bytes come from.
+    fn passes_in_order<'p, T: Tally + ?Sized>(
+        &self,
+        value: &str,
+        order: impl Iterator<Item = &'p str>,
+        scratch: &mut ScrubScratch,
+        counts: &mut T,
+        join: bool,
+        origin: &mut Origin,
+    ) -> Option<String> {
+        let mut out: Option<String> = None;
+        for prefix in order {
+            let text = format!("{prefix}{}", out.as_deref().unwrap_or(value));
+            let mut o = vec![(0, text.len(), 0)];
+            if let Some(new) =
+                self.scrub_views(&text, prefix.len(), scratch, counts, join, Some(&mut o))
+            {
+                // `o` maps the new text into `prefix + out`; `origin` maps `out` into
+                // `value`. The prefix has no origin in `value`, and goes.
+                let n = prefix.len();
+                let shifted: Origin = origin.iter().map(|&(s, e, v)| (s + n, e + n, v)).collect();
+                let mut composed = Origin::new();
+                for &(s, e, t) in &o {
+                    carry(&shifted, t, t + (e - s), s, &mut composed);
+                }
+                *origin = composed
+                    .into_iter()
+                    .map(|(s, e, v)| (s - n, e - n, v))
+                    .collect();
+                out = Some(new[n..].to_string());
+            }
         }
         out
     }
@@ -892,6 +961,43 @@ mod tests {
         }
     }
 
+    /// A value that the value's own pass finds inside a labeled secret or address does not
+    /// keep the labeled rule from taking the rest: the whole value is replaced, with the
+    /// token the same text gets after its label in free text.
+    #[test]
+    fn a_value_inside_a_labeled_secret_does_not_shield_its_rest() {
+        let s = &*JOIN_SCRUBBER;
+        let mut sc = s.scratch();
+        let mut c = Detections::default();
+        for (label, value, raw) in [
+            ("password", "pw:13912345678-MySecretTail", "MySecretTail"),
+            ("password", "13912345678-MySecretTail", "MySecretTail"),
+            ("pwd", "x-alice@corp.com-MySecretTail", "MySecretTail"),
+            ("address", "12 Main St, call 13912345678", "Main"),
+        ] {
+            let out = s
+                .scrub_labeled(Some(label), value, &mut sc, &mut c)
+                .unwrap();
+            assert!(!out.contains(raw), "{label}: {value:?} -> {out:?}");
+            if label == "password" {
+                let text = format!("password: {value}");
+                let in_text = s.scrub(&text, &mut sc, &mut c).unwrap();
+                assert_eq!(format!("password: {out}"), in_text, "{value:?}");
+            }
+        }
+        // Where the own pass already takes everything it finds and the labeled rule adds
+        // nothing whole, the value's own tokens stay.
+        let out = s
+            .scrub_labeled(
+                Some("password"),
+                "alice@corp.com MySecretTail",
+                &mut sc,
+                &mut c,
+            )
+            .unwrap();
+        assert!(out.starts_with("<EMAIL_"), "{out:?}");
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(1024))]
         /// The joined view only adds: every byte that the scrub without it replaces is
@@ -969,6 +1075,41 @@ mod tests {
                 raw_within(&origin, &plain_origin),
                 "{}: {:?}: {:?} -> {:?}", label, value, plain, out
             );
+        }
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+        /// Under a label, the passes leave raw no byte of the value that the passes in the
+        /// fixed order (the value alone first, then behind its labels) replace.
+        #[test]
+        fn labeled_passes_lose_nothing_to_the_fixed_order(
+            label in proptest::sample::select(vec!["password", "pwd", "address", "phone_number", "ssn", "name", "地址", "密码"]),
+            parts in proptest::collection::vec(
+                proptest::sample::select(vec![
+                    "13912345678", "139", "alice@corp.com", "alice", "@", "corp.com",
+                    "078-05-1120", "12 Main St", ", ", "Springfield", "北京市朝阳区", "建国路88号",
+                    "S3cret", "pw:", "-", ":", "=", " ", ".", "x", "Tail", "4111111111111111",
+                    "10.1.2.3", "Dr. Alice Smith", "\u{200b}",
+                ]),
+                0..10,
+            ),
+        ) {
+            let value = parts.concat();
+            let s = &*JOIN_SCRUBBER;
+            let mut sc = s.scratch();
+            let prefixes = s.label_prefixes(Some(label));
+            for join in [false, true] {
+                let mut fixed_origin = vec![(0, value.len(), 0)];
+                let order = std::iter::once("").chain(prefixes.iter().map(String::as_str));
+                let fixed = s.passes_in_order(&value, order, &mut sc, &mut Vec::new(), join, &mut fixed_origin);
+                let mut origin = vec![(0, value.len(), 0)];
+                let out = s.labeled_passes(&value, &prefixes, &mut sc, &mut Vec::new(), join, Some(&mut origin));
+                proptest::prop_assert!(
+                    raw_within(&origin, &fixed_origin),
+                    "{}: {:?}: {:?} -> {:?}", label, value, fixed, out
+                );
+            }
         }
     }
 }
