@@ -1725,6 +1725,40 @@ mod tests {
         assert_eq!(got, vec![("EMAIL".into(), "abc@qq.com".into())]);
     }
 
+    /// An address behind one of its own symbols is found: markdown underscores, a leading
+    /// dot or dash, or another value glued on before it, which the scan takes first (the
+    /// address used to stay raw there, for want of a boundary before it).
+    #[test]
+    fn email_behind_a_local_part_symbol() {
+        let d = builtin();
+        for (text, want) in [
+            ("__alice@corp.com__", vec![("EMAIL", "alice@corp.com")]),
+            (".alice@corp.com", vec![("EMAIL", "alice@corp.com")]),
+            ("x -alice@corp.com", vec![("EMAIL", "alice@corp.com")]),
+            (
+                "4111111111111111.bob@qq.com",
+                vec![("CREDIT_CARD", "4111111111111111"), ("EMAIL", "bob@qq.com")],
+            ),
+            (
+                "91350100M000100Y43-xabc123@qq.com",
+                vec![
+                    ("CN_USCC", "91350100M000100Y43"),
+                    ("EMAIL", "xabc123@qq.com"),
+                ],
+            ),
+            (
+                "a first.last@corp.com",
+                vec![("EMAIL", "first.last@corp.com")],
+            ),
+        ] {
+            let want: Vec<(String, String)> = want
+                .into_iter()
+                .map(|(t, v)| (t.into(), v.into()))
+                .collect();
+            assert_eq!(entities(&d, text), want, "{text}");
+        }
+    }
+
     #[test]
     fn luhn_invalid_card_is_left_alone() {
         let d = builtin();
