@@ -264,17 +264,21 @@ impl Scrubber {
             return self.scrub_traced(value, 0, scratch, counts, origin);
         }
         if !crate::fold::joins(value) {
-            return self.labeled_passes(value, prefixes, scratch, counts, true, origin);
+            return self.labeled_passes(value, prefixes, scratch, counts, true, true, origin);
         }
         // The value's own pass can find a piece of a cut value in the joined view whose
         // token keeps the labeled pass from taking the whole value (a password with a
         // phone number inside it). As in `scrub_from`, the passes with the joined view
         // stand unless they leave raw a byte that the passes without it replace.
+        // Neither reading tries the labels-first order: when only one of them took it,
+        // the joined phase that `settle` runs after the plain reading could not extend
+        // its tokens, and left bytes raw that the fixed order replaces (review of c0ca2aa:
+        // `+1 415 555 26\u{200D}71` under `address`).
         let plain = Reading::new(value, |counts, origin| {
-            self.labeled_passes(value, prefixes, scratch, counts, false, Some(origin))
+            self.labeled_passes(value, prefixes, scratch, counts, false, false, Some(origin))
         });
         let all = Reading::new(value, |counts, origin| {
-            self.labeled_passes(value, prefixes, scratch, counts, true, Some(origin))
+            self.labeled_passes(value, prefixes, scratch, counts, true, false, Some(origin))
         });
         self.settle(value, 0, scratch, counts, plain, all, &[], origin)
     }
@@ -287,9 +291,10 @@ impl Scrubber {
     /// labeled rule from taking the whole value: under `password`, `pw:13912345678-tail`
     /// would keep `pw:` and `-tail` raw around a phone token. When the result leaves bytes
     /// raw and a labeled pass over the untouched value finds something over one of them,
-    /// the passes also run the other way round, labeled first, and that reading stands if
-    /// it replaces strictly more: every byte it leaves raw the first reading leaves raw
-    /// too, and not the other way round.
+    /// the passes also run the other way round, labeled first (if `reorder`), and that
+    /// reading stands if it replaces strictly more: every byte it leaves raw the first
+    /// reading leaves raw too, and not the other way round.
+    #[allow(clippy::too_many_arguments)]
     fn labeled_passes<T: Tally + ?Sized>(
         &self,
         value: &str,
@@ -297,6 +302,7 @@ impl Scrubber {
         scratch: &mut ScrubScratch,
         counts: &mut T,
         join: bool,
+        reorder: bool,
         origin: Option<&mut Origin>,
     ) -> Option<String> {
         let own_first = Reading::new(value, |counts, origin| {
@@ -304,7 +310,8 @@ impl Scrubber {
             self.passes_in_order(value, order, scratch, counts, join, origin)
         });
         let mut kept = own_first;
-        if kept.out.is_some()
+        if reorder
+            && kept.out.is_some()
             && !kept.origin.is_empty()
             && self.label_finds_raw(value, prefixes, &kept.origin, scratch, join)
         {
@@ -985,6 +992,25 @@ mod tests {
                 assert_eq!(format!("password: {out}"), in_text, "{value:?}");
             }
         }
+        // With invisible characters inside, the fixed order runs (review of c0ca2aa: the
+        // labels-first reading of one view kept the joined phase from the phone's tail).
+        for (label, value, raw) in [
+            (
+                "address",
+                "12 Main St, Springfield +1 415 555 26\u{200d}71",
+                "71",
+            ),
+            (
+                "地址",
+                "北京市朝阳区建国路88号 Dr. Ali\u{ad}ce Smith",
+                "Smith",
+            ),
+        ] {
+            let out = s
+                .scrub_labeled(Some(label), value, &mut sc, &mut c)
+                .unwrap();
+            assert!(!out.contains(raw), "{label}: {value:?} -> {out:?}");
+        }
         // Where the own pass already takes everything it finds and the labeled rule adds
         // nothing whole, the value's own tokens stay.
         let out = s
@@ -1068,7 +1094,7 @@ mod tests {
             let prefixes = s.label_prefixes(Some(label));
             let whole = vec![(0, value.len(), 0)];
             let mut plain_origin = whole.clone();
-            let plain = s.labeled_passes(&value, &prefixes, &mut sc, &mut Vec::new(), false, Some(&mut plain_origin));
+            let plain = s.labeled_passes(&value, &prefixes, &mut sc, &mut Vec::new(), false, false, Some(&mut plain_origin));
             let mut origin = whole;
             let out = s.labeled_traced(&value, &prefixes, &mut sc, &mut Vec::new(), Some(&mut origin));
             proptest::prop_assert!(
@@ -1104,7 +1130,7 @@ mod tests {
                 let order = std::iter::once("").chain(prefixes.iter().map(String::as_str));
                 let fixed = s.passes_in_order(&value, order, &mut sc, &mut Vec::new(), join, &mut fixed_origin);
                 let mut origin = vec![(0, value.len(), 0)];
-                let out = s.labeled_passes(&value, &prefixes, &mut sc, &mut Vec::new(), join, Some(&mut origin));
+                let out = s.labeled_passes(&value, &prefixes, &mut sc, &mut Vec::new(), join, true, Some(&mut origin));
                 proptest::prop_assert!(
                     raw_within(&origin, &fixed_origin),
                     "{}: {:?}: {:?} -> {:?}", label, value, fixed, out
