@@ -992,7 +992,6 @@ impl Reads {
 /// The streaming LSH index with union-find clusters. Feed it in input order.
 pub struct LshIndex {
     threshold: f64,
-    bands: usize,
     geometry: Geometry,
     /// One open-addressing table per band (linear probing, home slot by multiply-shift,
     /// slots packed as [`Geometry`] says): band hash → dense id of the first record with it.
@@ -1021,8 +1020,8 @@ impl std::fmt::Debug for LshIndex {
 
 impl LshIndex {
     /// An empty index for `params` (validate them first, e.g. through [`MinHasher::new`])
-    /// that keeps everything in memory: about 160 bytes per record more than
-    /// [`LshIndex::spilling`], and no file.
+    /// that keeps everything in memory: the 154 bytes per record (at 10 bands) that
+    /// [`LshIndex::spilling`] writes to its file, and no file.
     pub fn new(params: &MinHashParams) -> LshIndex {
         LshIndex::with_capacity(params, 0)
     }
@@ -1036,7 +1035,6 @@ impl LshIndex {
         store.tail.reserve(records * store.entry);
         LshIndex {
             threshold: params.threshold,
-            bands: params.bands,
             geometry,
             tables: (0..params.bands).map(|_| geometry.table()).collect(),
             lens: vec![0; params.bands],
@@ -1051,8 +1049,8 @@ impl LshIndex {
     }
 
     /// An empty index that keeps only its band tables and union-find parents in memory
-    /// (about 80 bytes per record at the default 10 bands) and spills the rest of each
-    /// record (ordinal, band hashes, sketch: about 160 bytes) to a temporary file in `dir`.
+    /// (60 to 80 bytes per record at the default 10 bands) and spills the rest of each
+    /// record (ordinal, band hashes, sketch: 154 bytes) to a temporary file in `dir`.
     /// The file has no name (it is unlinked at once), so it goes away with the process,
     /// even after a crash.
     pub fn spilling(params: &MinHashParams, dir: &std::path::Path) -> Result<LshIndex> {
@@ -1081,8 +1079,9 @@ impl LshIndex {
         for t in &mut self.tables {
             *t = Vec::new();
         }
-        let mut tables: Vec<Vec<u64>> = (0..self.bands).map(|_| geometry.table()).collect();
-        let (bands, slots, free) = (self.bands, geometry.slots, geometry.free_id());
+        let bands = self.store.bands;
+        let mut tables: Vec<Vec<u64>> = (0..bands).map(|_| geometry.table()).collect();
+        let (slots, free) = (geometry.slots, geometry.free_id());
         let entry = self.store.entry;
         // Per run of entries, each table's new keys are gathered first and then inserted a
         // table at a time, so that its slots stay in the cache while they go in.
@@ -1141,7 +1140,7 @@ impl LshIndex {
         if bands.is_empty() {
             return Ok(None);
         }
-        assert_eq!(bands.len(), self.bands, "signature from other params");
+        assert_eq!(bands.len(), self.store.bands, "signature from other params");
         debug_assert!(
             self.last_ordinal.is_none_or(|l| l < ordinal),
             "ordinals must increase"

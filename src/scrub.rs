@@ -375,7 +375,13 @@ impl Scrubber {
     ) -> Option<String> {
         let mut out: Option<String> = None;
         for prefix in order {
-            let text = format!("{prefix}{}", out.as_deref().unwrap_or(value));
+            let cur = out.as_deref().unwrap_or(value);
+            // The value's own pass scans it where it is; only a labeled pass needs a copy.
+            let text: std::borrow::Cow<'_, str> = if prefix.is_empty() {
+                cur.into()
+            } else {
+                format!("{prefix}{cur}").into()
+            };
             let mut o = vec![(0, text.len(), 0)];
             if let Some(new) =
                 self.scrub_views(&text, prefix.len(), scratch, counts, join, Some(&mut o))
