@@ -20,6 +20,7 @@ use regex_syntax::hir::{Class, ClassUnicode, ClassUnicodeRange, Hir, HirKind};
 
 use crate::error::{Error, Result};
 use crate::keywords::{KeywordScratch, KeywordSet};
+use crate::lanes::{Lanes, MIN_RANGE};
 use crate::rules::{KeywordAt, Normalizer, Rule, RuleSet, Scope};
 use crate::validate::{self, Validator};
 
@@ -84,6 +85,9 @@ struct Pass {
     regex: meta::Regex,
     /// Pattern id in `regex` → rule index.
     rules: Vec<u32>,
+    /// The same regex searched several parts at a time (see [`crate::lanes`]): for the
+    /// one pass over every text, not for the short windows of the others.
+    lanes: Option<Lanes>,
 }
 
 /// A compiled [`RuleSet`]. Cheap to share between threads (`Sync`); per-call scratch lives
@@ -163,7 +167,7 @@ impl Detector {
         let (plain, keyed): (Vec<u32>, Vec<u32>) = order
             .into_iter()
             .partition(|&i| compiled[i as usize].rule.keywords.is_empty());
-        let always = build_pass(&compiled, plain)?;
+        let always = build_pass(&compiled, plain)?.map(|p| p.with_lanes(&compiled));
         let located: Vec<Option<(KeywordAt, Pass)>> = compiled
             .iter()
             .enumerate()
@@ -172,6 +176,7 @@ impl Detector {
                     let solo = Pass {
                         regex: c.single.clone(),
                         rules: vec![i as u32],
+                        lanes: None,
                     };
                     (at, solo)
                 })
@@ -447,7 +452,7 @@ impl Detector {
         let mut at = from;
         while at <= last_start && at <= end {
             let input = Input::new(text).range(at..end);
-            let Some(m) = pass.regex.search(&input) else {
+            let Some(m) = pass.search(text, &input) else {
                 break;
             };
             if m.start() > last_start {
@@ -1268,24 +1273,62 @@ fn check_ascii_boundaries(rule: &Rule, hir: &Hir) -> Result<()> {
     Ok(())
 }
 
+/// Limits of the passes' automata: a few hundred rules fit.
+const NFA_SIZE_LIMIT: usize = 256 << 20;
+const CACHE_CAPACITY: usize = 8 << 20;
+
 fn build_pass(compiled: &[Compiled], rules: Vec<u32>) -> Result<Option<Pass>> {
     if rules.is_empty() {
         return Ok(None);
     }
-    let patterns: Vec<&str> = rules
-        .iter()
-        .map(|&i| compiled[i as usize].rule.pattern.as_str())
-        .collect();
     let regex = meta::Builder::new()
         .configure(
             meta::Config::new()
-                .nfa_size_limit(Some(256 << 20))
-                .hybrid_cache_capacity(8 << 20)
+                .nfa_size_limit(Some(NFA_SIZE_LIMIT))
+                .hybrid_cache_capacity(CACHE_CAPACITY)
                 .dfa_size_limit(Some(16 << 20)),
         )
-        .build_many(&patterns)
+        .build_many(&pass_patterns(compiled, &rules))
         .map_err(|e| Error::rule("ruleset", format!("patterns do not compile together: {e}")))?;
-    Ok(Some(Pass { regex, rules }))
+    Ok(Some(Pass {
+        regex,
+        rules,
+        lanes: None,
+    }))
+}
+
+fn pass_patterns<'c>(compiled: &'c [Compiled], rules: &[u32]) -> Vec<&'c str> {
+    rules
+        .iter()
+        .map(|&i| compiled[i as usize].rule.pattern.as_str())
+        .collect()
+}
+
+impl Pass {
+    /// Adds the lane search, when the patterns allow one.
+    fn with_lanes(self, compiled: &[Compiled]) -> Pass {
+        let patterns = pass_patterns(compiled, &self.rules);
+        Pass {
+            lanes: Lanes::new(&patterns, NFA_SIZE_LIMIT, CACHE_CAPACITY),
+            ..self
+        }
+    }
+
+    /// The leftmost-first match of the pass in `input`'s range.
+    fn search(&self, text: &str, input: &Input<'_>) -> Option<regex_automata::Match> {
+        let (at, end) = (input.start(), input.end());
+        if let (Some(lanes), true) = (&self.lanes, end - at >= MIN_RANGE) {
+            if let Ok(found) = lanes.search(text, at, end) {
+                debug_assert_eq!(
+                    found,
+                    self.regex.search(input),
+                    "lane search at {at}..{end}"
+                );
+                return found;
+            }
+        }
+        self.regex.search(input)
+    }
 }
 
 /// Splits one CSV/TSV line into cell byte ranges (relative to `line`), with surrounding

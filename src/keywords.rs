@@ -25,7 +25,7 @@ const BLOCK: usize = 32 * 1024;
 
 /// Texts shorter than this (plus the lead-ins) are walked in one part: cutting them would
 /// rescan too large a share of them.
-const MIN_LANE: usize = 64;
+const MIN_LANE: usize = 16;
 
 /// A compiled set of keywords.
 #[derive(Clone)]

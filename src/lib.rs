@@ -41,6 +41,7 @@ pub mod fold;
 pub mod input;
 pub mod json;
 pub mod keywords;
+pub mod lanes;
 pub mod manifest;
 pub mod minhash;
 pub mod normalize;
