@@ -405,9 +405,16 @@ impl Folded {
                     at += len;
                 }
                 None => {
-                    let len = text[at..].chars().next().map_or(1, char::len_utf8);
-                    self.text.push_str(&text[at..at + len]);
-                    at += len;
+                    // Nothing folds or vanishes before the next byte that can start a
+                    // form: copy up to it. No such byte is a UTF-8 continuation byte, so
+                    // each is a character boundary.
+                    let b = text.as_bytes();
+                    let next = b[at + 1..]
+                        .iter()
+                        .position(|&c| is_lead(c))
+                        .map_or(b.len(), |p| at + 1 + p);
+                    self.text.push_str(&text[at..next]);
+                    at = next;
                 }
             }
         }
