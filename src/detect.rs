@@ -451,8 +451,7 @@ impl Detector {
     ) {
         let mut at = from;
         while at <= last_start && at <= end {
-            let input = Input::new(text).range(at..end);
-            let Some(m) = pass.search(text, &input) else {
+            let Some(m) = pass.search(text, at, end) else {
                 break;
             };
             if m.start() > last_start {
@@ -1314,20 +1313,20 @@ impl Pass {
         }
     }
 
-    /// The leftmost-first match of the pass in `input`'s range.
-    fn search(&self, text: &str, input: &Input<'_>) -> Option<regex_automata::Match> {
-        let (at, end) = (input.start(), input.end());
+    /// The leftmost-first match of the pass in `text[at..end]`.
+    fn search(&self, text: &str, at: usize, end: usize) -> Option<regex_automata::Match> {
+        let input = Input::new(text).range(at..end);
         if let (Some(lanes), true) = (&self.lanes, end - at >= MIN_RANGE) {
             if let Ok(found) = lanes.search(text, at, end) {
                 debug_assert_eq!(
                     found,
-                    self.regex.search(input),
+                    self.regex.search(&input),
                     "lane search at {at}..{end}"
                 );
                 return found;
             }
         }
-        self.regex.search(input)
+        self.regex.search(&input)
     }
 }
 
