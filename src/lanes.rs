@@ -198,45 +198,38 @@ impl Lanes {
             let ends = s;
             let mut run = ends[0];
             for j in 1..LANES {
-                // Step the run and walk j from the cut until they meet.
-                let (mut t, mut u) = (run, starts[j]);
+                // Step the run from the cut, and walk j beside it until they meet. From
+                // there walk j is the run: its first tagged state, if it comes after the
+                // meeting, is the run's, and without one its end is the run's. If walk j
+                // was parked before they met, the run goes on alone through the part.
+                let (mut t, mut u) = (run, Some(starts[j]));
                 let mut i = 0;
-                while i < part && t != u {
+                while i < part {
+                    if u == Some(t) {
+                        match event[j] {
+                            Some((k, state)) if k >= i => {
+                                first = Some((b[j] + k, state));
+                                break 'blocks;
+                            }
+                            Some(_) => u = None,
+                            None => {
+                                t = ends[j];
+                                break;
+                            }
+                        }
+                    }
                     let byte = hay[b[j] + i];
                     t = step(fc, t, byte)?;
                     if t.is_tagged() {
                         first = Some((b[j] + i, t));
                         break 'blocks;
                     }
-                    u = step(fc, u, byte)?;
+                    if let Some(w) = u {
+                        u = Some(step(fc, w, byte)?);
+                    }
                     i += 1;
                 }
-                if t != u {
-                    // They never met: `t` walked the whole part.
-                    run = t;
-                    continue;
-                }
-                match event[j] {
-                    // Met before walk j's first tagged state: that is the run's.
-                    Some((k, state)) if k >= i => {
-                        first = Some((b[j] + k, state));
-                        break 'blocks;
-                    }
-                    // Walk j's first tagged state came before they met, and its later
-                    // ones are not known: walk the run through the rest of the part.
-                    Some(_) => {
-                        while i < part {
-                            t = step(fc, t, hay[b[j] + i])?;
-                            if t.is_tagged() {
-                                first = Some((b[j] + i, t));
-                                break 'blocks;
-                            }
-                            i += 1;
-                        }
-                        run = t;
-                    }
-                    None => run = ends[j],
-                }
+                run = t;
             }
             sid = run;
             pos += LANES * part;
