@@ -153,11 +153,15 @@ impl std::fmt::Debug for Detector {
 
 impl Detector {
     /// Compiles every rule of `set`.
+    ///
+    /// Compiling is most of a short run's time (a one-line input spends it nearly all
+    /// here), so the rules, then the passes, compile on all cores (rayon's global pool,
+    /// whatever `--threads` says). The result does not depend on the order they finish in;
+    /// of several broken rules, the first in load order is the one reported.
     pub fn new(set: &RuleSet) -> Result<Detector> {
-        let mut compiled = Vec::with_capacity(set.rules().len());
-        for rule in set.rules() {
-            compiled.push(compile_rule(rule)?);
-        }
+        use rayon::prelude::*;
+        let compiled: Vec<Result<Compiled>> = set.rules().par_iter().map(compile_rule).collect();
+        let compiled = compiled.into_iter().collect::<Result<Vec<Compiled>>>()?;
         // Pattern order is the tie-break at equal start: higher priority, then load order.
         let mut order: Vec<u32> = (0..compiled.len() as u32).collect();
         order.sort_by_key(|&i| (-compiled[i as usize].rule.priority, i));
@@ -167,7 +171,7 @@ impl Detector {
         let (plain, keyed): (Vec<u32>, Vec<u32>) = order
             .into_iter()
             .partition(|&i| compiled[i as usize].rule.keywords.is_empty());
-        let always = build_pass(&compiled, plain)?.map(|p| p.with_lanes(&compiled));
+        let c = &compiled;
         let located: Vec<Option<(KeywordAt, Pass)>> = compiled
             .iter()
             .enumerate()
@@ -182,9 +186,10 @@ impl Detector {
                 })
             })
             .collect();
-        let keyed = if keyed.is_empty() {
-            None
-        } else {
+        let keyed = || -> Result<Option<Keyed>> {
+            if keyed.is_empty() {
+                return Ok(None);
+            }
             let mut words = Vec::new();
             let mut word_rules = Vec::new();
             for &ri in &keyed {
@@ -198,19 +203,32 @@ impl Detector {
                     }
                 }
             }
-            // With a few hundred case-insensitive keywords no literal prefilter applies:
-            // every byte goes through a DFA, walked several parts at a time.
-            let words = KeywordSet::new(&words).map_err(|e| Error::rule("keywords", e))?;
             let windowed: Vec<u32> = keyed
-                .into_iter()
+                .iter()
+                .copied()
                 .filter(|&i| located[i as usize].is_none())
                 .collect();
-            Some(Keyed {
-                words,
+            // With a few hundred case-insensitive keywords no literal prefilter applies:
+            // every byte goes through a DFA, walked several parts at a time.
+            let (words, windowed) = rayon::join(
+                || KeywordSet::new(&words).map_err(|e| Error::rule("keywords", e)),
+                || build_pass(c, windowed),
+            );
+            Ok(Some(Keyed {
+                words: words?,
                 word_rules,
-                windowed: build_pass(&compiled, windowed)?,
-            })
+                windowed: windowed?,
+            }))
         };
+        // The one pass over every text, its lane search, and the keyword scan with the
+        // windowed pass: four automata, built side by side.
+        let lanes = || Lanes::new(&pass_patterns(c, &plain), NFA_SIZE_LIMIT, CACHE_CAPACITY);
+        let ((always, lanes), keyed) = rayon::join(
+            || rayon::join(|| build_pass(c, plain.clone()), lanes),
+            keyed,
+        );
+        let always = always?.map(|p| Pass { lanes, ..p });
+        let keyed = keyed?;
         let keyed_reach = compiled
             .iter()
             .filter(|c| !c.rule.keywords.is_empty())
@@ -1304,15 +1322,6 @@ fn pass_patterns<'c>(compiled: &'c [Compiled], rules: &[u32]) -> Vec<&'c str> {
 }
 
 impl Pass {
-    /// Adds the lane search, when the patterns allow one.
-    fn with_lanes(self, compiled: &[Compiled]) -> Pass {
-        let patterns = pass_patterns(compiled, &self.rules);
-        Pass {
-            lanes: Lanes::new(&patterns, NFA_SIZE_LIMIT, CACHE_CAPACITY),
-            ..self
-        }
-    }
-
     /// The leftmost-first match of the pass in `text[at..end]`.
     fn search(&self, text: &str, at: usize, end: usize) -> Option<regex_automata::Match> {
         let input = Input::new(text).range(at..end);
