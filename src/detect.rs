@@ -222,7 +222,12 @@ impl Detector {
         };
         // The one pass over every text, its lane search, and the keyword scan with the
         // windowed pass: four automata, built side by side.
-        let lanes = || Lanes::new(&pass_patterns(c, &plain), NFA_SIZE_LIMIT, CACHE_CAPACITY);
+        let lanes = || {
+            let patterns = pass_patterns(c, &plain);
+            (!patterns.is_empty())
+                .then(|| Lanes::new(&patterns, NFA_SIZE_LIMIT, CACHE_CAPACITY))
+                .flatten()
+        };
         let ((always, lanes), keyed) = rayon::join(
             || rayon::join(|| build_pass(c, plain.clone()), lanes),
             keyed,
