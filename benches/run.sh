@@ -30,8 +30,9 @@
 #   datatrove's PII step (benches/python_pii.py) over the same corpus, timed inside the
 #   step only: the Python baseline, measured side by side rather than taken on trust;
 #   then a one-line input, timed 11 times (median).
-# Needs: cargo, python3, zstd, GNU time (/usr/bin/time). Timings come from
-# /usr/bin/time: wall, user, sys, max RSS. MB = 10^6 bytes of input.
+# Needs: cargo, python3, zstd, GNU time (/usr/bin/time), and PyPI for the Python baseline
+# on first use (or --python off). Timings come from /usr/bin/time: wall, user, sys, max
+# RSS. MB = 10^6 bytes of input.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
