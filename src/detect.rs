@@ -155,12 +155,12 @@ impl Detector {
     /// Compiles every rule of `set`.
     ///
     /// Compiling is most of a short run's time (a one-line input spends it nearly all
-    /// here), so the rules, then the passes, compile on all cores (rayon's global pool,
-    /// whatever `--threads` says). The result does not depend on the order they finish in;
-    /// of several broken rules, the first in load order is the one reported.
+    /// here), so the rules, then the passes, compile on scoped threads of their own, one
+    /// per available core (whatever `--threads` says). The result does not depend on the
+    /// order they finish in; of several broken rules, the first in load order is the one
+    /// reported.
     pub fn new(set: &RuleSet) -> Result<Detector> {
-        use rayon::prelude::*;
-        let compiled: Vec<Result<Compiled>> = set.rules().par_iter().map(compile_rule).collect();
+        let compiled = map_in_order(set.rules(), compile_rule);
         let compiled = compiled.into_iter().collect::<Result<Vec<Compiled>>>()?;
         // Pattern order is the tie-break at equal start: higher priority, then load order.
         let mut order: Vec<u32> = (0..compiled.len() as u32).collect();
@@ -210,7 +210,7 @@ impl Detector {
                 .collect();
             // With a few hundred case-insensitive keywords no literal prefilter applies:
             // every byte goes through a DFA, walked several parts at a time.
-            let (words, windowed) = rayon::join(
+            let (words, windowed) = join(
                 || KeywordSet::new(&words).map_err(|e| Error::rule("keywords", e)),
                 || build_pass(c, windowed),
             );
@@ -228,10 +228,7 @@ impl Detector {
                 .then(|| Lanes::new(&patterns, NFA_SIZE_LIMIT, CACHE_CAPACITY))
                 .flatten()
         };
-        let ((always, lanes), keyed) = rayon::join(
-            || rayon::join(|| build_pass(c, plain.clone()), lanes),
-            keyed,
-        );
+        let ((always, lanes), keyed) = join(|| join(|| build_pass(c, plain.clone()), lanes), keyed);
         let always = always?.map(|p| Pass { lanes, ..p });
         let keyed = keyed?;
         let keyed_reach = compiled
@@ -1295,6 +1292,57 @@ fn check_ascii_boundaries(rule: &Rule, hir: &Hir) -> Result<()> {
     Ok(())
 }
 
+/// `f` of each of `items`, in order, computed on up to one scoped thread per available
+/// core, each taking the next item left. Scoped threads rather than rayon: a thread waiting
+/// in `rayon::join` runs other tasks meanwhile, and one that waits inside a `OnceLock`
+/// initializer or under a lock can deadlock on them (rayon-rs/rayon#592). Where no thread
+/// can be started, the caller's thread does all the work.
+fn map_in_order<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(item) = items.get(i) else {
+                return done;
+            };
+            done.push((i, f(item)));
+        }
+    };
+    let mut done = std::thread::scope(|s| {
+        let helpers: Vec<_> = (1..cores.min(items.len()))
+            .filter_map(|_| std::thread::Builder::new().spawn_scoped(s, work).ok())
+            .collect();
+        let mut done = work();
+        for h in helpers {
+            done.extend(h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        }
+        done
+    });
+    done.sort_unstable_by_key(|&(i, _)| i);
+    done.into_iter().map(|(_, r)| r).collect()
+}
+
+/// `(a(), b())`, with `a` on a scoped thread of its own (see [`map_in_order`] for why not
+/// `rayon::join`), or after `b` on this one when no thread can be started.
+fn join<RA: Send, RB>(a: impl FnOnce() -> RA + Send, b: impl FnOnce() -> RB) -> (RA, RB) {
+    // The spawned thread takes `a` from here; when the spawn fails, this thread does.
+    let a = std::sync::Mutex::new(Some(a));
+    let take = || a.lock().unwrap_or_else(|e| e.into_inner()).take();
+    std::thread::scope(|s| {
+        let spawned = std::thread::Builder::new().spawn_scoped(s, move || take().map(|a| a()));
+        let rb = b();
+        let ra = match spawned {
+            Ok(h) => h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+            Err(_) => None,
+        };
+        let ra = ra.unwrap_or_else(|| take().expect("`a` runs exactly once")());
+        (ra, rb)
+    })
+}
+
 /// Limits of the passes' automata: a few hundred rules fit.
 const NFA_SIZE_LIMIT: usize = 256 << 20;
 const CACHE_CAPACITY: usize = 8 << 20;
@@ -1490,6 +1538,44 @@ mod tests {
 
     fn builtin() -> Detector {
         Detector::new(&RuleSet::builtin().unwrap()).unwrap()
+    }
+
+    /// The rules compile side by side; the error is still the first broken rule's.
+    #[test]
+    fn of_several_broken_rules_the_first_is_reported() {
+        let mut rules = RuleSet::builtin().unwrap().rules().to_vec();
+        let (first, later) = (rules[3].id.clone(), rules[40].id.clone());
+        rules[3].pattern = "(unclosed".into();
+        rules[40].pattern = "[unclosed".into();
+        for _ in 0..4 {
+            let err = Detector::new(&RuleSet::from_rules(rules.clone()))
+                .expect_err("broken rules do not compile")
+                .to_string();
+            assert!(err.contains(&first) && !err.contains(&later), "{err}");
+        }
+    }
+
+    #[test]
+    fn map_in_order_keeps_order_and_join_runs_both() {
+        let items: Vec<u64> = (0..1000).collect();
+        let doubled: Vec<u64> = items.iter().map(|i| i * 2).collect();
+        assert_eq!(map_in_order(&items, |&i| i * 2), doubled);
+        assert!(map_in_order(&[] as &[u8], |_| 0).is_empty());
+        assert_eq!(join(|| 1, || "b"), (1, "b"));
+    }
+
+    /// A detector built in a `OnceLock` initializer from rayon workers: with the build's
+    /// own threads in `rayon::join`, a waiting worker could steal a task that blocks on the
+    /// same cell, and hang.
+    #[test]
+    fn builds_inside_a_once_lock_on_rayon_workers() {
+        use rayon::prelude::*;
+        static SHARED: std::sync::OnceLock<Detector> = std::sync::OnceLock::new();
+        let found: usize = (0..16)
+            .into_par_iter()
+            .map(|_| SHARED.get_or_init(builtin).find_all("a@example.com").len())
+            .sum();
+        assert_eq!(found, 16);
     }
 
     /// `keyword_at` is a promise about a pattern; this checks it. The built-in rules with
