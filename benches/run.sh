@@ -117,26 +117,32 @@ head -n 1 "$CORPUS" >"$ONE"
 KEY="$WORK/bench.key"
 echo "5363727562c696e652d62656e63682d6b65792d6e6f742d666f722d7265616c" >"$KEY"
 
-# The Python baseline's interpreter, or empty when there is none.
+# The Python baseline's interpreter, or empty when there is none, and datatrove's version.
 PY_BASE=""
+PY_VERSION=""
+# Prints datatrove's version if PYTHON can import the step the baseline times.
+datatrove_version() {
+    "$1" -c 'from datatrove.pipeline.formatters import PIIFormatter
+import importlib.metadata as m; print(m.version("datatrove"))' 2>/dev/null
+}
 case $PYTHON_MODE in
 off) ;;
 auto)
     VENV="$WORK/datatrove-venv"
-    if ! "$VENV/bin/python" -c 'import datatrove.pipeline.formatters' 2>/dev/null; then
+    if [[ "$(datatrove_version "$VENV/bin/python")" != "${DATATROVE#datatrove==}" ]]; then
         echo "== installing $DATATROVE into $VENV (the Python baseline; --python off skips it)" >&2
         rm -rf "$VENV"
+        # `regex`: datatrove's formatters package imports it, though PIIFormatter uses `re`.
         if ! { python3 -m venv "$VENV" && "$VENV/bin/pip" install --quiet "$DATATROVE" regex; } >&2; then
-            echo "run.sh: warning: could not install $DATATROVE; the Python baseline is not measured" >&2
+            echo "run.sh: warning: could not install $DATATROVE (is python3-venv installed?);" \
+                "the Python baseline is not measured" >&2
         fi
     fi
-    if "$VENV/bin/python" -c 'import datatrove.pipeline.formatters' 2>/dev/null; then
-        PY_BASE="$VENV/bin/python"
-    fi
+    PY_VERSION=$(datatrove_version "$VENV/bin/python") && PY_BASE="$VENV/bin/python"
     ;;
 *)
-    "$PYTHON_MODE" -c 'import datatrove.pipeline.formatters' ||
-        die "--python $PYTHON_MODE: that python cannot import datatrove"
+    PY_VERSION=$(datatrove_version "$PYTHON_MODE") ||
+        die "--python $PYTHON_MODE: that python cannot import datatrove's PIIFormatter"
     PY_BASE=$PYTHON_MODE
     ;;
 esac
@@ -212,6 +218,7 @@ DIRTY=$(cd "$ROOT" && git status --porcelain --untracked-files=no -- src Cargo.t
 COMMIT="$COMMIT (src/ and patterns/ as of $SRC_COMMIT)"
 CPU=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//' || true)
 MACHINE="$(date -u +%Y-%m-%dT%H:%MZ) · scrubline $COMMIT · $(nproc) CPUs ($CPU) · $(free -g | awk '/Mem:/{print $2}') GB RAM · $(uname -sr) · $(rustc --version | cut -d' ' -f1-2) · $(zstd --version | grep -o 'v[0-9.]*' | head -1)"
+[[ -n $PY_BASE ]] && MACHINE="$MACHINE · datatrove $PY_VERSION ($("$PY_BASE" -c 'import platform; print(platform.python_version())'))"
 
 mkdir -p "$(dirname "$OUT")"
 python3 - "$RAW" "$CORPUS" "$SMALL" "$ONE" "$WORK" "$N" "$REPEAT" "$MACHINE" "$LOAD_BEFORE" "$LOAD_AFTER" >"$OUT" <<'PY'
