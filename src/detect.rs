@@ -171,7 +171,8 @@ impl Detector {
         let (plain, keyed): (Vec<u32>, Vec<u32>) = order
             .into_iter()
             .partition(|&i| compiled[i as usize].rule.keywords.is_empty());
-        let c = &compiled;
+        // The builds below run side by side (see `join`) and share the compiled rules.
+        let all = &compiled;
         let located: Vec<Option<(KeywordAt, Pass)>> = compiled
             .iter()
             .enumerate()
@@ -186,7 +187,7 @@ impl Detector {
                 })
             })
             .collect();
-        let keyed = || -> Result<Option<Keyed>> {
+        let build_keyed = || -> Result<Option<Keyed>> {
             if keyed.is_empty() {
                 return Ok(None);
             }
@@ -196,7 +197,7 @@ impl Detector {
                 // The scan ignores ASCII case: `apiKey` next to `apikey` would report (and
                 // try the rule) twice per hit.
                 let mut seen = std::collections::BTreeSet::new();
-                for w in &compiled[ri as usize].rule.keywords {
+                for w in &all[ri as usize].rule.keywords {
                     if seen.insert(w.to_ascii_lowercase()) {
                         words.push(w.clone());
                         word_rules.push(ri);
@@ -212,7 +213,7 @@ impl Detector {
             // every byte goes through a DFA, walked several parts at a time.
             let (words, windowed) = join(
                 || KeywordSet::new(&words).map_err(|e| Error::rule("keywords", e)),
-                || build_pass(c, windowed),
+                || build_pass(all, windowed),
             );
             Ok(Some(Keyed {
                 words: words?,
@@ -222,13 +223,16 @@ impl Detector {
         };
         // The one pass over every text, its lane search, and the keyword scan with the
         // windowed pass: four automata, built side by side.
-        let lanes = || {
-            let patterns = pass_patterns(c, &plain);
+        let build_lanes = || {
+            let patterns = pass_patterns(all, &plain);
             (!patterns.is_empty())
                 .then(|| Lanes::new(&patterns, NFA_SIZE_LIMIT, CACHE_CAPACITY))
                 .flatten()
         };
-        let ((always, lanes), keyed) = join(|| join(|| build_pass(c, plain.clone()), lanes), keyed);
+        let ((always, lanes), keyed) = join(
+            || join(|| build_pass(all, plain.clone()), build_lanes),
+            build_keyed,
+        );
         let always = always?.map(|p| Pass { lanes, ..p });
         let keyed = keyed?;
         let keyed_reach = compiled
