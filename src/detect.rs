@@ -1890,6 +1890,36 @@ mod tests {
         assert_eq!(a, d);
     }
 
+    /// One value written several ways is found each time and normalizes to one form, so
+    /// that it gets one pseudonym: landlines with and without the country code, IBANs in
+    /// either case.
+    #[test]
+    fn written_forms_of_one_value_normalize_alike() {
+        let d = builtin();
+        let normalized = |text: &str| {
+            let found = d.find_all(text);
+            assert_eq!(found.len(), 1, "{text}: {found:?}");
+            let mut buf = String::new();
+            d.normalize_into(&found[0], text, &mut buf).to_string()
+        };
+        for text in [
+            "电话：010-65521234",
+            "电话：86-10-65521234",
+            "Tel: 86 10 65521234",
+            "电话：+86 10 6552 1234",
+            "电话：0086-10-65521234",
+        ] {
+            assert_eq!(normalized(text), "+861065521234", "{text}");
+        }
+        for text in [
+            "IBAN DE89 3704 0044 0532 0130 00",
+            "iban de89 3704 0044 0532 0130 00",
+            "iban: de89370400440532013000",
+        ] {
+            assert_eq!(normalized(text), "DE89370400440532013000", "{text}");
+        }
+    }
+
     /// The allocating definition that `normalize_into` replaced, kept as the oracle.
     fn normalize_reference(how: Normalizer, cc: Option<&str>, value: &str) -> String {
         match how {
