@@ -79,6 +79,7 @@ pub fn write_surrogate(entity: &str, original: &str, digest: &[u8; 32], out: &mu
             "US_SSN" => ssn(r, original),
             // The letter says which passport or permit, not whose: it stays.
             "CN_PASSPORT" | "CN_TRAVEL_PERMIT" => same_shape(r, original, 1),
+            "PASSPORT" => same_shape(r, original, 0),
             "QQ" => qq(r, original),
             // `wxid_` is WeChat's own prefix, not the user's: it stays.
             "WECHAT_ID" => {
@@ -979,6 +980,14 @@ mod tests {
             t.starts_with('H') && t.len() == 11 && t != "H1234567800",
             "{t}"
         );
+        // Other passports keep their shape (letters where letters were), not the letters.
+        for v in ["C01X00T47", "12AB34567", "533380006"] {
+            let p = sur("PASSPORT", v, 4);
+            assert_ne!(p, v);
+            for (a, b) in v.chars().zip(p.chars()) {
+                assert_eq!(a.is_ascii_digit(), b.is_ascii_digit(), "{v} -> {p}");
+            }
+        }
     }
 
     /// Types whose fakes have little freedom (a date of two one-digit runs is one of 144)
@@ -1023,6 +1032,7 @@ mod tests {
             ("CN_BANK_CARD", "620"),
             ("CN_PASSPORT", "E1"),
             ("CN_TRAVEL_PERMIT", "C1"),
+            ("PASSPORT", "A1"),
             ("GENERIC_SECRET", "!@#$%^&*"),
             ("GENERIC_SECRET", "7"),
             ("GENERIC_SECRET", "天"),

@@ -25,6 +25,10 @@ pub(crate) const FILES: &[(&str, &str)] = &[
         include_str!("../../patterns/pii/network.toml"),
     ),
     (
+        "pii/passport.toml",
+        include_str!("../../patterns/pii/passport.toml"),
+    ),
+    (
         "pii/person.toml",
         include_str!("../../patterns/pii/person.toml"),
     ),

@@ -305,6 +305,7 @@ mod tests {
             "PHONE",
             "CN_RESIDENT_ID",
             "CN_PASSPORT",
+            "PASSPORT",
             "CN_USCC",
             "CN_BANK_CARD",
             "CREDIT_CARD",
