@@ -308,6 +308,9 @@ def thr(k, inp="big", cpu=False):
     s = S[(k, inp)]
     return s["mb"] / (s["cpu"] if cpu else s["wall"])
 
+def min_wall(name, inp="big"):
+    return min(float(r["wall"]) for r in rows if r["name"] == name and r["input"] == inp)
+
 z1, zn = thr("zstd -3 -T1"), thr(f"zstd -3 {T}")
 z1c = thr("zstd -3 -T1", cpu=True)
 res = []
@@ -316,9 +319,12 @@ def crit(name, value, target, ok, note="", valid=True):
 
 for cfg, what in (("exact", "exact dedup"), ("default", "exact + near dedup")):
     r1 = thr(f"{cfg}-t1")
+    # On a shared VM noise only ever adds time: the fastest run of each is a steadier ratio
+    # than the medians when one side's runs were disturbed more than the other's.
+    fastest = min_wall("zstd -3 -T1") / min_wall(f"{cfg}-t1")
     crit(f"1 thread, {what}: throughput / zstd -3 -T1", f"{r1/z1:.2f} ({r1:.1f} / {z1:.1f} MB/s)",
          "≥ 0.5", r1 / z1 >= 0.5,
-         f"by CPU time: {thr(f'{cfg}-t1', cpu=True)/z1c:.2f}")
+         f"by CPU time: {thr(f'{cfg}-t1', cpu=True)/z1c:.2f}; fastest run of each: {fastest:.2f}")
     if py_s:
         py = size["big"] / 1e6 / py_s
         crit(f"1 thread, {what}: throughput / Python PII step (datatrove, this run)",
