@@ -250,8 +250,12 @@ raw, corpus, small, one, work, n, repeat, machine, load0, load1 = sys.argv[1:]
 rows = list(csv.DictReader(open(raw), delimiter="\t"))
 size = {"big": os.path.getsize(corpus), "small": os.path.getsize(small), "one": os.path.getsize(one)}
 
+def values(name, inp="big", key="wall"):
+    """One configuration's `key` in each repeat, in run order."""
+    return [float(r[key]) for r in rows if r["name"] == name and r["input"] == inp]
+
 def med(name, inp, key):
-    xs = [float(r[key]) for r in rows if r["name"] == name and r["input"] == inp]
+    xs = values(name, inp, key)
     return statistics.median(xs) if xs else float("nan")
 
 def stat(name, inp):
@@ -277,8 +281,9 @@ order = [
 ]
 S = {(k, i): stat(k, i) for k, i, _, _ in order}
 # The Python baseline, when run.sh measured it: seconds inside datatrove's PII step.
-python = [float(r["wall"]) for r in rows if r["name"] == "datatrove-pii"]
+python = values("datatrove-pii")
 py_s = statistics.median(python) if python else None
+py = size["big"] / 1e6 / py_s if py_s else None  # its MB/s
 
 out = []
 p = out.append
@@ -299,17 +304,14 @@ for k, inp, label, _ in order:
       f"{s['mb']/s['cpu']:.1f} | {rps} | {s['rss']:.0f} |")
 if py_s:
     p(f"| datatrove PIIFormatter (the Python PII step: e-mail, IP), time in the step only | "
-      f"{py_s:.2f} | | {size['big']/1e6/py_s:.1f} | | {big_lines / py_s:,.0f} | |")
-ones = sorted(float(r["wall"]) for r in rows if r["name"] == "one-line")
+      f"{py_s:.2f} | | {py:.1f} | | {big_lines / py_s:,.0f} | |")
+ones = sorted(values("one-line", "one"))
 p(f"| scrubline, one-line input, defaults ({len(ones)} runs) | {statistics.median(ones):.3f} | | | | | |")
 p("")
 
 def thr(k, inp="big", cpu=False):
     s = S[(k, inp)]
     return s["mb"] / (s["cpu"] if cpu else s["wall"])
-
-def min_wall(name, inp="big"):
-    return min(float(r["wall"]) for r in rows if r["name"] == name and r["input"] == inp)
 
 z1, zn = thr("zstd -3 -T1"), thr(f"zstd -3 {T}")
 z1c = thr("zstd -3 -T1", cpu=True)
@@ -321,12 +323,11 @@ for cfg, what in (("exact", "exact dedup"), ("default", "exact + near dedup")):
     r1 = thr(f"{cfg}-t1")
     # On a shared VM noise only ever adds time: the fastest run of each is a steadier ratio
     # than the medians when one side's runs were disturbed more than the other's.
-    fastest = min_wall("zstd -3 -T1") / min_wall(f"{cfg}-t1")
+    fastest = min(values("zstd -3 -T1")) / min(values(f"{cfg}-t1"))
     crit(f"1 thread, {what}: throughput / zstd -3 -T1", f"{r1/z1:.2f} ({r1:.1f} / {z1:.1f} MB/s)",
          "≥ 0.5", r1 / z1 >= 0.5,
          f"by CPU time: {thr(f'{cfg}-t1', cpu=True)/z1c:.2f}; fastest run of each: {fastest:.2f}")
     if py_s:
-        py = size["big"] / 1e6 / py_s
         crit(f"1 thread, {what}: throughput / Python PII step (datatrove, this run)",
              f"{r1/py:.1f}× ({r1:.1f} / {py:.1f} MB/s)", "≥ 10×", r1 / py >= 10)
     crit(f"1 thread, {what}: throughput / 9 MB/s (the issue's Python figure)",
@@ -362,11 +363,8 @@ p("")
 # Where the one-thread time goes, from the runs without detection (wall). The parts are
 # medians of differences within a repeat, whose runs were minutes apart, rather than
 # differences of medians, which the machine's drift between repeats would blur.
-def walls(name):
-    return [float(r["wall"]) for r in rows if r["name"] == name and r["input"] == "big"]
-
 def med_diff(a, b):
-    return statistics.median(x - y for x, y in zip(walls(a), walls(b)))
+    return statistics.median(x - y for x, y in zip(values(a), values(b)))
 
 t_all = S[("exact-t1", "big")]["wall"]
 t_bare = S[("nodetect-t1", "big")]["wall"]
@@ -390,7 +388,6 @@ else:
     p(f"The 0.5 bar allows {allowed:.2f} s in all, which leaves detection "
       f"{allowed - t_bare:.2f} s ({(allowed - t_bare) / t_detect:.2f} of what it took).")
 if py_s:
-    py = size["big"] / 1e6 / py_s
     # What a one-thread run could reach if everything but compressing its kept bytes were
     # free: those bytes at zstd's speed on this input.
     plain_dir = os.path.join(work, "out-nodetect-plain-t1")
